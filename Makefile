@@ -4,6 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+# pip on some machines warns about absent local indexes; keep real errors, drop that noise.
+QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+
 export MULTIACCOUNT_HOME ?= $(CURDIR)/var
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -11,9 +16,10 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 $(STAMP): requirements-lock.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-lock.txt
-	$(PY) -m pip install -q --no-deps -e .
+	@echo "installing the pinned lock into $(VENV) (first run: about a minute)..."
+	$(PY) -m pip install -q --upgrade pip $(QUIET_PIP)
+	$(PY) -m pip install -q -r requirements-lock.txt $(QUIET_PIP)
+	$(PY) -m pip install -q --no-deps -e . $(QUIET_PIP)
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -205,14 +205,16 @@ def load_firm(root: Path | str | None = None) -> FirmConfig:
     if not adir.is_dir():
         c.add(INDIVIDUAL_DIR, "", _MISSING, "directory is missing")
 
-    risk_matrix = c.read(root / RISK_MATRIX_FILE, RiskMatrix)
+    # Optional or secondary files fall back to defaults after their problems are recorded, so the
+    # cross-file checks still run and report everything in one pass.
+    risk_matrix = c.read(root / RISK_MATRIX_FILE, RiskMatrix) or RiskMatrix()
     sessions = c.read(root / SESSIONS_FILE, SessionsConfig)
     symbols = c.read(root / SYMBOLS_FILE, SymbolsConfig)
-    news = c.read(root / NEWS_FILE, NewsCalendar) if (root / NEWS_FILE).exists() else NewsCalendar()
-    alerts = c.read(root / ALERTS_FILE, AlertsConfig) if (root / ALERTS_FILE).exists() else AlertsConfig()
+    news = (c.read(root / NEWS_FILE, NewsCalendar) if (root / NEWS_FILE).exists() else None) or NewsCalendar()
+    alerts = (c.read(root / ALERTS_FILE, AlertsConfig) if (root / ALERTS_FILE).exists() else None) or AlertsConfig()
 
     warnings: list[str] = []
-    if master and risk_matrix and sessions and symbols and news and alerts:
+    if master and sessions and symbols:
         firm = FirmConfig(root, master, groups, accounts, risk_matrix, sessions, symbols, news, alerts)
         cross_checks(firm, c, group_files, account_files, warnings)
     else:

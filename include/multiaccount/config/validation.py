@@ -114,6 +114,7 @@ def _check_limits(firm: FirmConfig, c: _Collector) -> None:
 def _check_secrets(firm: FirmConfig, c: _Collector, account_files: dict[str, str], warnings: list[str]) -> None:
     """A referenced secret must be set when real terminals are used; with simulated ones it is only a warning."""
     strict = broker_mode() != "simulated"
+    unset: list[str] = []
     for acc_id, acc in firm.accounts.items():
         var = acc.account_info.password_env
         if os.environ.get(var):
@@ -122,4 +123,8 @@ def _check_secrets(firm: FirmConfig, c: _Collector, account_files: dict[str, str
             c.add(account_files[acc_id], "account_info.mt5_password", "${" + var + "}",
                   f"environment variable {var} is not set")
         else:
-            warnings.append(f"{account_files[acc_id]}: {var} not set (fine for simulated terminals)")
+            unset.append(var)
+    if unset:
+        shown = ", ".join(unset[:3]) + (f" and {len(unset) - 3} more" if len(unset) > 3 else "")
+        warnings.append(f"{len(unset)} terminal password(s) not set ({shown}): "
+                        "fine for simulated terminals, required with MULTIACCOUNT_BROKER=mt5")
