@@ -39,3 +39,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var
+
+# The production stack (CeleryExecutor) as processes against the local PostgreSQL and Redis.
+stack: $(STAMP)
+	$(PY) scripts/stack.py up --with-serve --with-dashboard
+
+stack-stop:
+	$(PY) scripts/stack.py down
