@@ -1,0 +1,143 @@
+"""The 1 Hz risk monitor: read every account, evaluate every limit, act at once, beat.
+
+One tick = replay buffered events -> read (snapshot + verdicts) -> `decide` (pure) -> execute
+each planned action -> heartbeat. A failing read never kills the loop: it becomes a
+`monitor_error` event and the heartbeat says so (status "degraded"), so `risk_watch` can tell a
+live-but-blind monitor from a dead one. Ticks are scheduled on a fixed grid (t0 + k/hz), so a
+slow tick is followed by an immediate one rather than drifting.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from multiaccount.domain import Clock, Scope, Severity, TradingState
+from multiaccount.realtime.decisions import DebounceState, Decision, decide
+from multiaccount.realtime.events import EventKind, RiskEvent, finite_or_none
+from multiaccount.risk.verdict import Verdict
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_COMPONENT = "risk_monitor"
+
+
+@dataclass(frozen=True)
+class RiskRead:
+    """One read of the firm: the snapshot (whatever the risk package builds) and its verdicts."""
+
+    snapshot: Any
+    verdicts: tuple[Verdict, ...]
+    at: datetime
+
+
+class Executor(Protocol):
+    def execute(self, planned: Any, snapshot: Any = None) -> RiskEvent:
+        ...
+
+
+class EventBuffer(Protocol):
+    def append(self, event: RiskEvent) -> bool:
+        ...
+
+    def flush(self) -> bool:
+        ...
+
+    @property
+    def pending(self) -> int:
+        ...
+
+
+class Beat(Protocol):
+    def __call__(self, at: datetime, info: dict[str, Any]) -> None:
+        ...
+
+
+@dataclass(frozen=True)
+class TickResult:
+    at: datetime
+    ok: bool
+    decision: Decision | None
+    events: tuple[RiskEvent, ...] = ()
+    error: str = ""
+
+
+@dataclass
+class RiskMonitor:
+    read: Callable[[], RiskRead]
+    states: Callable[[], Mapping[Scope, TradingState]]
+    executor: Executor
+    events: EventBuffer
+    beat: Beat
+    clock: Clock
+    reads_needed: int = 2
+    debounce: DebounceState = field(default_factory=DebounceState)
+    ticks: int = 0
+    last: RiskRead | None = None
+    last_error: str = ""
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def tick(self) -> TickResult:
+        """One monitoring pass; never raises (errors are events)."""
+        with self._lock:
+            self.ticks += 1
+            self.events.flush()
+            try:
+                read = self.read()
+                states = self.states()
+            except Exception as exc:
+                return self._degraded(exc)
+            decision = decide(read.verdicts, self.debounce, states, self.reads_needed)
+            self.debounce = decision.state
+            self.last, self.last_error = read, ""
+            done = tuple(self.executor.execute(p, read.snapshot) for p in decision.actions)
+            self._beat("ok", read)
+            return TickResult(read.at, True, decision, done)
+
+    def _degraded(self, exc: Exception) -> TickResult:
+        now = self.clock.now()
+        msg = f"{type(exc).__name__}: {exc}"
+        log.warning("risk read failed: %s", msg)
+        event = None
+        if msg != self.last_error:  # one event per distinct failure, not one per second
+            event = RiskEvent(kind=EventKind.MONITOR_ERROR, severity=Severity.WARNING, scope=Scope.firm(),
+                              title="risk monitor cannot read the firm", at=now, reason=msg)
+            self.events.append(event)
+        self.last_error = msg
+        self._beat("degraded", None)
+        return TickResult(now, False, None, (event,) if event else (), msg)
+
+    def _beat(self, status: str, read: RiskRead | None) -> None:
+        info: dict[str, Any] = {"status": status, "ticks": self.ticks, "buffered_events": self.events.pending}
+        if read is not None and read.snapshot is not None:
+            snap = read.snapshot
+            info.update(firm_risk=finite_or_none(getattr(snap, "firm_risk", None)),
+                        firm_open_risk=finite_or_none(getattr(snap, "firm_open_risk", None)),
+                        accounts=len(getattr(snap, "account_ids", ()) or ()),
+                        connected=int(sum(bool(c) for c in getattr(snap, "connected", ()) or ())),
+                        positions=len(getattr(snap, "pos_ticket", ()) or ()))
+        if self.last_error:
+            info["error"] = self.last_error
+        try:
+            self.beat(self.clock.now(), info)
+        except Exception as exc:  # heartbeat storage down: the watcher will notice staleness
+            log.warning("heartbeat failed: %s", exc)
+
+    def run(self, stop: threading.Event, hz: float = 1.0) -> None:
+        """Tick at `hz` until `stop` is set."""
+        period = 1.0 / hz
+        next_at = time.monotonic()
+        while not stop.is_set():
+            self.tick()
+            next_at += period
+            delay = next_at - time.monotonic()
+            if delay < 0:  # overran: tick again now and re-anchor the grid
+                next_at = time.monotonic()
+                delay = 0
+            stop.wait(delay)
+
