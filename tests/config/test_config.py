@@ -215,3 +215,10 @@ def test_cli_scaffold_when_50_then_written_and_validates(tmp_path):
     result = CliRunner().invoke(app, ["config", "scaffold", "--accounts", "50", "--dest", str(dest)])
     assert result.exit_code == 0, result.output
     assert len(load_firm(dest).accounts) == 50
+
+
+def test_configuration_reference_when_models_change_then_docs_are_regenerated():
+    from multiaccount.config.reference import render
+
+    committed = (SEED_CONFIG.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert committed == render(), "run: multiaccount config reference --write docs/configuration.md"

@@ -61,5 +61,18 @@ def show(directory: Path = typer.Argument(None)) -> None:
     console.print(table)
 
 
+@config_app.command("reference")
+def reference(write: Path = typer.Option(None, "--write", help="Write to this file instead of stdout")) -> None:
+    """Print the configuration reference (Markdown) generated from the pydantic models."""
+    from multiaccount.config.reference import render
+
+    text = render()
+    if write:
+        write.write_text(text, encoding="utf-8")
+        console.print(f"[green]wrote[/green] {write}")
+    else:
+        typer.echo(text)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(config_app, name="config")

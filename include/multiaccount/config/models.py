@@ -89,11 +89,15 @@ def parse_duration(text: str) -> timedelta:
 
 # ---------------------------------------------------------------- master_account_config.json
 class MasterAccount(Frozen):
-    total_capital: Decimal = Field(gt=0)
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-    max_total_risk: PositiveFraction
-    max_daily_loss: PositiveFraction
-    emergency_stop_threshold: PositiveFraction
+    total_capital: Decimal = Field(gt=0, description="Firm capital the group allocations are fractions of")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="Reporting currency")
+    max_total_risk: PositiveFraction = Field(
+        description="Cap on summed open risk (loss if every stop is hit) / summed equity of the firm")
+    max_daily_loss: PositiveFraction = Field(
+        description="(start-of-day equity - equity) / start-of-day equity; start = 17:00 New York rollover. "
+                    "At the limit new trades halt until the next trading day")
+    emergency_stop_threshold: PositiveFraction = Field(
+        description="Firm drawdown (1 - equity / peak equity) that triggers the emergency stop on the first read")
     rebalance_frequency: Literal["daily", "weekly", "monthly", "on_demand"] = "daily"
     rebalance_threshold: PositiveFraction = Field(0.05, description="Drift (|actual-target|/target) that triggers a rebalance")
     min_transfer: Decimal = Field(Decimal("1000"), ge=0, description="Smallest transfer worth making, account currency")
@@ -104,13 +108,16 @@ class MasterAccount(Frozen):
 class GroupLimits(Frozen):
     """A group's entry in the master file: its capital share and risk caps."""
 
-    allocation_percentage: PositiveFraction
-    max_group_risk: PositiveFraction
-    max_correlation: Fraction | None = None
-    active_hours: list[str] | None = None
-    active_hours_timezone: str = "Europe/London"
-    position_duration: str | None = None
-    live_trading: bool = True
+    allocation_percentage: PositiveFraction = Field(description="Share of firm capital targeted for the group")
+    max_group_risk: PositiveFraction = Field(description="Cap on the group's summed open risk / summed equity")
+    max_correlation: Fraction | None = Field(
+        None, description="Cap on the rolling correlation of any two member accounts' equity returns")
+    active_hours: list[str] | None = Field(
+        None, description="Daily windows HH:MM-HH:MM (no overlap) when the group may open trades")
+    active_hours_timezone: str = Field("Europe/London", description="IANA zone of active_hours (DST-correct)")
+    position_duration: str | None = Field(
+        None, description="Longest holding period, e.g. '1-7 days' (upper bound applies) or '7d'")
+    live_trading: bool = Field(True, description="False: the group trades on simulated terminals only")
     purpose: str | None = None
 
     @field_validator("active_hours")
@@ -142,7 +149,8 @@ class GroupLimits(Frozen):
 
 
 class RiskControls(Frozen):
-    max_drawdown_per_account: PositiveFraction
+    max_drawdown_per_account: PositiveFraction = Field(
+        description="Account drawdown (1 - equity / peak equity) at which the account is HALTED and flattened")
     correlation_monitoring: bool = True
     news_based_stops: bool = True
     margin_call_threshold: PositiveFraction = Field(
@@ -210,13 +218,13 @@ class AccountInfo(Frozen):
 
 
 class TradingConfig(Frozen):
-    specialization: list[str] = Field(min_length=1)
-    max_position_size: float = Field(gt=0)
-    max_concurrent_trades: int = Field(ge=1)
-    trading_sessions: list[str] = Field(min_length=1)
-    risk_per_trade: PositiveFraction
-    max_daily_trades: int = Field(ge=1)
-    max_holding_period: str | None = None
+    specialization: list[str] = Field(min_length=1, description="Symbols traded, or 'crosses' (pairs without USD)")
+    max_position_size: float = Field(gt=0, description="Largest order in lots")
+    max_concurrent_trades: int = Field(ge=1, description="Open positions at once")
+    trading_sessions: list[str] = Field(min_length=1, description="Session names from sessions.json")
+    risk_per_trade: PositiveFraction = Field(description="Equity fraction lost if a trade's stop is hit")
+    max_daily_trades: int = Field(ge=1, description="New trades per trading day (17:00 New York boundary)")
+    max_holding_period: str | None = Field(None, description="Close positions older than this, e.g. '7d', '31d'")
 
     @field_validator("max_holding_period")
     @classmethod
