@@ -1,0 +1,72 @@
+"""Helpers shared by the repositories: dialect-neutral upserts and value normalisation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from multiaccount.domain import Scope, utcnow
+from multiaccount.store.session import UnitOfWork
+
+CHUNK = 500
+
+
+def dialect_insert(session: Session, table: Table):  # noqa: ANN202 - dialect-specific Insert
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"store supports sqlite and postgresql, not {dialect}")
+
+
+def insert_ignore(session: Session, table: Table, values: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+                  conflict: Iterable[str]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING; returns the number of rows inserted."""
+    rows = [values] if isinstance(values, Mapping) else list(values)
+    if not rows:
+        return 0
+    conflict = list(conflict)
+    inserted = 0
+    for start in range(0, len(rows), CHUNK):  # SQLite caps bound parameters per statement
+        stmt = dialect_insert(session, table).values(rows[start:start + CHUNK])
+        inserted += session.execute(stmt.on_conflict_do_nothing(index_elements=conflict)).rowcount or 0
+    return inserted
+
+
+def upsert(session: Session, table: Table, values: Mapping[str, Any], conflict: Iterable[str],
+           update: Iterable[str] | None = None) -> None:
+    """INSERT ... ON CONFLICT (conflict) DO UPDATE SET the other given columns."""
+    conflict = list(conflict)
+    stmt = dialect_insert(session, table).values(dict(values))
+    cols = list(update) if update is not None else [c for c in values if c not in conflict]
+    session.execute(stmt.on_conflict_do_update(index_elements=conflict,
+                                               set_={c: stmt.excluded[c] for c in cols}))
+
+
+def scope_key(scope: Scope | str) -> str:
+    return str(scope)
+
+
+def when(at: datetime | None) -> datetime:
+    """`at` as aware UTC, defaulting to now; naive datetimes are refused (ambiguous)."""
+    if at is None:
+        return utcnow()
+    if at.tzinfo is None:
+        raise ValueError(f"naive datetime {at!r}: pass a timezone-aware datetime")
+    return at.astimezone(UTC)
+
+
+class Repository:
+    """Base: every repository works through the store's unit of work."""
+
+    def __init__(self, uow: UnitOfWork):
+        self._uow = uow
+
+    def _session(self):  # noqa: ANN202 - context manager
+        return self._uow.session()
