@@ -22,7 +22,7 @@ Properties (tested with hypothesis in tests/rebalancing/test_planner_properties.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -35,7 +35,7 @@ from multiaccount.rebalancing.model import (
     cents,
     transfer_id,
 )
-from multiaccount.rebalancing.targets import drifts
+from multiaccount.rebalancing.targets import largest_remainder, drifts
 
 log = logging.getLogger(__name__)
 
@@ -108,23 +108,52 @@ def greedy_transfers(capital: Mapping[str, AccountCapital], targets: Mapping[str
     return transfers, shortfalls
 
 
+def pool_targets(capital: Mapping[str, AccountCapital], targets: Mapping[str, Decimal],
+                 pool_of: Callable[[str], str]) -> dict[str, Decimal]:
+    """Targets rescaled so each pool's targets sum to the pool's own equity.
+
+    Money cannot move between pools (a paper research account cannot fund a live one), so inside each
+    pool the allocation shares are kept and the total is what the pool holds.
+    """
+    out: dict[str, Decimal] = {}
+    for pool in sorted({pool_of(a) for a in targets}):
+        members = {a: t for a, t in targets.items() if pool_of(a) == pool}
+        equity = sum((capital[a].equity for a in members), Decimal(0))
+        if sum(members.values(), Decimal(0)) <= 0:
+            out.update({a: capital[a].equity for a in members})
+        else:
+            out.update(largest_remainder(equity.quantize(Decimal("0.01")), members))
+    return out
+
+
 def plan_transfers(capital: Mapping[str, AccountCapital], targets: Mapping[str, Decimal], *, plan_key: str,
                    created_at: datetime, min_transfer: Decimal, margin_buffer: float, threshold: float,
-                   force: bool = False, reason: str = "rebalance") -> TransferPlan:
+                   force: bool = False, reason: str = "rebalance",
+                   pool_of: Callable[[str], str] | None = None) -> TransferPlan:
     """A plan toward `targets`. Without `force`, transfers are planned only when some account's drift
-    exceeds `threshold` (`master.master_account.rebalance_threshold`)."""
+    exceeds `threshold` (`master.master_account.rebalance_threshold`). With `pool_of`, accounts of
+    different pools (e.g. live and paper) never exchange money; targets are rescaled per pool."""
+    allocation = dict(targets)
+    if pool_of is not None:
+        targets = pool_targets(capital, targets, pool_of)
     d = drifts(capital, targets)
     max_drift = max(d.values(), default=0.0)
     needed = max_drift > threshold
     transfers: list[Transfer] = []
     shortfalls: list[str] = []
     if needed or force:
-        transfers, shortfalls = greedy_transfers(capital, targets, plan_key, min_transfer, margin_buffer)
+        pools = sorted({pool_of(a) for a in targets}) if pool_of is not None else [None]
+        for pool in pools:
+            members = {a: t for a, t in targets.items() if pool is None or pool_of(a) == pool}
+            ts, sf = greedy_transfers(capital, members, plan_key, min_transfer, margin_buffer)
+            transfers += ts
+            shortfalls += sf
     plan = TransferPlan(
         plan_key=plan_key, created_at=created_at, targets=dict(targets),
         before={a: capital[a].equity for a in targets}, transfers=tuple(transfers), drift=d, max_drift=max_drift,
         threshold=threshold, needed=needed, min_transfer=cents(min_transfer), margin_buffer=margin_buffer,
-        shortfalls=tuple(shortfalls), reason=reason)
+        shortfalls=tuple(shortfalls), reason=reason,
+        extra={"allocation_targets": allocation} if pool_of is not None else {})
     log.info("rebalance plan %s: max_drift=%.4f threshold=%.4f transfers=%d moved=%s shortfalls=%d",
              plan_key, max_drift, threshold, len(transfers), plan.total_moved, len(shortfalls))
     return plan
@@ -142,7 +171,8 @@ def after_reductions(capital: Mapping[str, AccountCapital],
 
 def plan_emergency(capital: Mapping[str, AccountCapital], targets: Mapping[str, Decimal],
                    reductions: Sequence[RiskReduction], *, plan_key: str, created_at: datetime,
-                   min_transfer: Decimal, margin_buffer: float) -> TransferPlan:
+                   min_transfer: Decimal, margin_buffer: float,
+                   pool_of: Callable[[str], str] | None = None) -> TransferPlan:
     """Emergency rebalance: risk reductions first, then transfers planned on the margin they free.
 
     Always plans (no drift threshold). The executor runs every reduction before any transfer and skips
@@ -150,5 +180,6 @@ def plan_emergency(capital: Mapping[str, AccountCapital], targets: Mapping[str, 
     """
     reduced = after_reductions(capital, reductions)
     plan = plan_transfers(reduced, targets, plan_key=plan_key, created_at=created_at, min_transfer=min_transfer,
-                          margin_buffer=margin_buffer, threshold=0.0, force=True, reason="emergency")
+                          margin_buffer=margin_buffer, threshold=0.0, force=True, reason="emergency",
+                          pool_of=pool_of)
     return replace(plan, reductions=tuple(reductions))

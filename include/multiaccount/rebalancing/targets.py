@@ -15,7 +15,7 @@ from multiaccount.config import FirmConfig
 from multiaccount.rebalancing.model import CENT, AccountCapital
 
 
-def _largest_remainder(total: Decimal, weights: Mapping[str, Decimal]) -> dict[str, Decimal]:
+def largest_remainder(total: Decimal, weights: Mapping[str, Decimal]) -> dict[str, Decimal]:
     """Split `total` (cents) in proportion to `weights`; the pieces sum exactly to `total`."""
     wsum = sum(weights.values(), Decimal(0))
     if wsum <= 0:
@@ -31,7 +31,7 @@ def _largest_remainder(total: Decimal, weights: Mapping[str, Decimal]) -> dict[s
 
 def group_targets(firm: FirmConfig, firm_equity: Decimal) -> dict[str, Decimal]:
     weights = {g: Decimal(str(firm.group_limits(g).allocation_percentage)) for g in firm.groups}
-    return _largest_remainder(firm_equity.quantize(CENT), weights)
+    return largest_remainder(firm_equity.quantize(CENT), weights)
 
 
 def account_targets(firm: FirmConfig, capital: Mapping[str, AccountCapital],
@@ -42,7 +42,7 @@ def account_targets(firm: FirmConfig, capital: Mapping[str, AccountCapital],
     for group, target in group_targets(firm, firm_equity).items():
         members = firm.accounts_in(group)
         w = {a: Decimal(str((account_weights or {}).get(a, 1))) for a in members}
-        out.update(_largest_remainder(target, w))
+        out.update(largest_remainder(target, w))
     return out
 
 
