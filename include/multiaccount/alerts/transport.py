@@ -32,6 +32,7 @@ from multiaccount.alerts.model import PostResult, SlackMessage
 from multiaccount.domain import Severity
 
 log = logging.getLogger(__name__)
+_LOG_LEVEL = {Severity.CRITICAL: logging.ERROR, Severity.WARNING: logging.WARNING, Severity.INFO: logging.INFO}
 
 DEFAULT_TIMEOUT_SECONDS = 10
 MAX_INLINE_RETRY_AFTER = 2.0
@@ -189,7 +190,8 @@ class LogTransport:
 
     def post(self, channel: str, message: SlackMessage, thread_ts: str | None = None,
              broadcast: bool = False, severity: Severity | None = None) -> PostResult:
-        log.info("alert (Slack not configured): %s", message.text, extra={"alert_channel": channel})
+        level = _LOG_LEVEL.get(severity, logging.INFO) if severity is not None else logging.INFO
+        log.log(level, "alert (Slack not configured): %s", message.text, extra={"alert_channel": channel})
         return PostResult(ok=True, ts=None, channel=channel)
 
 
