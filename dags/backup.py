@@ -1,0 +1,46 @@
+"""
+### Backup — after end of day (triggered by its asset) or on demand
+
+Store dump + account states with SHA-256 checksums, verification (checksums and an integrity check
+of the store copy), retention. One backup per trading day: a rerun reuses a verified backup.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset, dag, task
+
+from multiaccount.procedures import airflow_support as af
+from multiaccount.procedures.assets import BACKUP, END_OF_DAY_COMPLETE
+from multiaccount.procedures.calendar import END_OF_DAY_AT
+
+TZ = END_OF_DAY_AT[1]
+
+
+@dag(dag_id="backup", schedule=[Asset(END_OF_DAY_COMPLETE)], start_date=af.START_DATE, catchup=False,
+     max_active_runs=1, default_args=af.default_args(), params=af.params(accounts=False), doc_md=__doc__,
+     tags=["multiaccount", "procedure", "backup"])
+def backup():
+    @task
+    def resolve_run(**context) -> dict:
+        return af.resolve_run(context, TZ)
+
+    @task
+    def create_backup(run: dict) -> dict:
+        from multiaccount.procedures import backup as p
+        return p.create_backup(run)
+
+    @task(outlets=[Asset(BACKUP)])
+    def verify_backup(run: dict) -> dict:
+        from multiaccount.procedures import backup as p
+        return p.verify_backup(run)
+
+    @task
+    def apply_retention(run: dict) -> dict:
+        from multiaccount.procedures import backup as p
+        return p.apply_retention(run)
+
+    run = resolve_run()
+    create_backup(run) >> verify_backup(run) >> apply_retention(run)
+
+
+backup()

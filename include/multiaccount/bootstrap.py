@@ -1,0 +1,174 @@
+"""One `bootstrap()` that wires the object graph for every entry point (DAG tasks, CLI, realtime
+service, dashboard): firm config, clock, store, terminal pool, trading states, alerts, run ledger.
+
+Tests pass fakes (a fleet of simulated brokers, an in-memory state repository, a recording sink)
+and get the same graph. Expensive parts (the terminal pool, the database) are built on first use,
+so a task that only renders a report never logs in to a terminal.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+from typing import Any, Protocol
+
+from multiaccount.config import FirmConfig, load_firm
+from multiaccount.domain import AccountState, Clock, OrderOutcome, Position, SystemClock
+from multiaccount.domain.ports import (
+    EventSink,
+    InMemoryTradingStateRepository,
+    RecordingEventSink,
+    TradingStateRepository,
+)
+from multiaccount.procedures.ledger import ProcedureLedger
+
+log = logging.getLogger(__name__)
+
+
+class Fleet(Protocol):
+    """What procedures need from the terminals, per account (the pool or a map of brokers)."""
+
+    def connect(self, account_id: str) -> None: ...
+    def account_state(self, account_id: str) -> AccountState: ...
+    def positions(self, account_id: str) -> list[Position]: ...
+    def close(self, account_id: str, ticket: int, client_id: str) -> OrderOutcome: ...
+    def transfer(self, account_id: str, amount: Decimal, comment: str) -> OrderOutcome: ...
+
+
+class BrokerFleet:
+    """A Fleet over `multiaccount.brokers.port.Broker` objects (one per account)."""
+
+    def __init__(self, brokers: Mapping[str, Any] | Callable[[str], Any]):
+        self._get = brokers.__getitem__ if isinstance(brokers, Mapping) else brokers
+
+    def broker(self, account_id: str) -> Any:
+        return self._get(account_id)
+
+    def connect(self, account_id: str) -> None:
+        b = self.broker(account_id)
+        if not b.is_connected():
+            b.connect()
+
+    def account_state(self, account_id: str) -> AccountState:
+        return self.broker(account_id).account_state()
+
+    def positions(self, account_id: str) -> list[Position]:
+        return self.broker(account_id).positions()
+
+    def close(self, account_id: str, ticket: int, client_id: str) -> OrderOutcome:
+        return self.broker(account_id).close(ticket, None, client_id=client_id)
+
+    def transfer(self, account_id: str, amount: Decimal, comment: str) -> OrderOutcome:
+        return self.broker(account_id).balance_operation(amount, comment)
+
+
+def _pool_fleet(firm: FirmConfig, clock: Clock, mode: str | None, scenario: str | None) -> Fleet:
+    """The brokers package's terminal pool, adapted to `Fleet` through its per-account brokers."""
+    try:
+        from multiaccount.brokers.pool import build_pool
+    except ImportError:
+        return simulated_fleet(firm, clock)
+    pool = build_pool(firm, clock=clock, mode=mode, scenario=scenario)
+    getter = getattr(pool, "broker", None) or getattr(pool, "broker_for")
+    return BrokerFleet(getter)
+
+
+def simulated_fleet(firm: FirmConfig, clock: Clock | None = None) -> BrokerFleet:
+    """Every account on one simulated terminal (state shared on disk under MULTIACCOUNT_HOME/sim)."""
+    from multiaccount.brokers.mt5 import MT5Broker, TerminalSession
+    from multiaccount.brokers.simulated import SimulatedTerminal
+
+    session = TerminalSession(SimulatedTerminal(firm, clock=clock))
+    brokers = {a: MT5Broker(a, login=cfg.account_info.mt5_login, server=cfg.account_info.mt5_server,
+                            session=session, clock=clock) for a, cfg in firm.accounts.items()}
+    return BrokerFleet(brokers)
+
+
+def _store(url: str | None) -> Any:
+    from multiaccount.store import Store
+
+    return Store.open(url)
+
+
+@dataclass
+class App:
+    """The wired application. Attributes are ports; swap any of them in tests."""
+
+    firm: FirmConfig
+    clock: Clock
+    ledger: ProcedureLedger
+    fleet_factory: Callable[[], Fleet]
+    store_factory: Callable[[], Any] | None = None
+    states_override: TradingStateRepository | None = None
+    events_override: EventSink | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def events(self) -> EventSink:
+        return self.events_override if self.events_override is not None else _default_sink(self)
+
+    @cached_property
+    def fleet(self) -> Fleet:
+        from multiaccount.procedures.faults import with_injected_faults
+
+        return with_injected_faults(self.fleet_factory())
+
+    @cached_property
+    def store(self) -> Any | None:
+        return self.store_factory() if self.store_factory else None
+
+    @cached_property
+    def states(self) -> TradingStateRepository:
+        if self.states_override is not None:
+            return self.states_override
+        store = self.store
+        repo = getattr(store, "trading_states", None) if store is not None else None
+        return repo if repo is not None else InMemoryTradingStateRepository()
+
+
+_override: Callable[[], App] | None = None
+
+
+def set_default(factory: Callable[[], App] | None) -> None:
+    """Tests (and the demo) install a factory every entry point's `bootstrap()` then returns."""
+    global _override
+    _override = factory
+
+
+def bootstrap(firm: FirmConfig | None = None, *, clock: Clock | None = None, fleet: Fleet | None = None,
+              store: Any = None, store_url: str | None = None, events: EventSink | None = None,
+              states: TradingStateRepository | None = None, ledger: ProcedureLedger | None = None,
+              broker_mode: str | None = None, scenario: str | None = None) -> App:
+    """Build the application; anything passed in replaces the default adapter."""
+    if _override is not None and all(x is None for x in (firm, clock, fleet, store, events, states, ledger)):
+        return _override()
+    firm = firm or load_firm()
+    clock = clock or SystemClock()
+    scenario = scenario or os.environ.get("MULTIACCOUNT_SCENARIO") or None
+    fleet_factory = (lambda: fleet) if fleet is not None else (lambda: _pool_fleet(firm, clock, broker_mode, scenario))
+    store_factory = (lambda: store) if store is not None else (lambda: _optional_store(store_url))
+    return App(firm=firm, clock=clock, ledger=ledger or ProcedureLedger(), events_override=events,
+               fleet_factory=fleet_factory, store_factory=store_factory, states_override=states)
+
+
+def _optional_store(url: str | None) -> Any | None:
+    try:
+        return _store(url)
+    except ImportError as exc:  # the store package not installed in this deployment
+        log.warning("store unavailable (%s); trading states kept in memory for this process", exc)
+        return None
+
+
+def _default_sink(app: App) -> EventSink:
+    """The alerts package's outbox-backed service; a local recorder when it cannot be built."""
+    try:
+        from multiaccount.alerts import build_alerts
+
+        return build_alerts(app.firm, app.store, clock=app.clock)
+    except Exception as exc:  # noqa: BLE001 - alerts must never stop a procedure
+        log.warning("alert service unavailable (%s); events recorded locally", exc)
+        return RecordingEventSink()
