@@ -12,8 +12,8 @@ backoff until the account is flat or the attempts run out; the report then names
 still open, so an operator knows exactly what to close by hand. A terminal that disconnects
 mid-flatten is just a failed attempt.
 
-Emergency rebalance: if total risk is above the threshold, a risk-reduction plan (close the
-largest open risks first, partially where that suffices) is executed; then the rebalancing plan.
+Emergency rebalance: if total risk is above the threshold, the risk package's reduction plan (largest
+open risks first, the last cut partial) runs as reduce-only closes; then the capital rebalance.
 
 No Airflow, no broker SDK: the pool, state service, incident log and alert sink are ports.
 """
@@ -36,12 +36,12 @@ from multiaccount.domain import (
     Position,
     Scope,
     Severity,
-    Side,
     SystemClock,
     TradingState,
-    client_order_id,
 )
 from multiaccount.domain.ports import DomainEvent, EventSink
+from multiaccount.risk.reduction import ReductionStep, plan_intents, total_risk_plan
+from multiaccount.risk.snapshot import RiskSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -64,21 +64,26 @@ class OrderPool(FlattenPool, Protocol):
 
 
 class StateChanger(Protocol):
-    """The one place trading state changes (risk's TradingStateService, or an adapter over it)."""
+    """The one place trading state changes (`multiaccount.risk.TradingStateService`)."""
 
-    def set_state(self, scope: Scope, state: TradingState, reason: str, actor: str) -> Any:
+    def halt(self, scope: Scope, reason: str, actor: str, until: datetime | None = None) -> Any:
+        ...
+
+    def state(self, scope: Scope) -> TradingState:
         ...
 
 
 class IncidentRecorder(Protocol):
-    """An incident with a timeline (the store's incidents repository, or an adapter over it)."""
+    """An incident with a timeline (`multiaccount.store` IncidentRepository)."""
 
-    def open(self, title: str, severity: Severity, scope: Scope, actor: str, at: datetime,
-             key: str | None = None) -> int:
+    def open(self, title: str, severity: Severity | str, scope: Scope | str = "firm", actor: str = "system",
+             key: str | None = None, text: str = "", at: datetime | None = None,
+             data: dict[str, Any] | None = None) -> Any:
+        """Returns the incident (with `.id`)."""
         ...
 
-    def add(self, incident_id: int, at: datetime, actor: str, kind: str, text: str,
-            data: dict[str, Any] | None = None) -> None:
+    def add_entry(self, incident_id: int, text: str, actor: str = "system", kind: str = "note",
+                  data: dict[str, Any] | None = None, at: datetime | None = None) -> int:
         ...
 
 
@@ -233,8 +238,9 @@ class _Timeline:
         if self.ctx.incidents is None:
             return
         try:
-            self.incident_id = self.ctx.incidents.open(title, Severity.CRITICAL, Scope.firm(), self.actor,
-                                                       self.ctx.clock.now(), key=key)
+            row = self.ctx.incidents.open(title, Severity.CRITICAL, Scope.firm(), self.actor, key=key,
+                                          at=self.ctx.clock.now())
+            self.incident_id = int(row.id)
         except Exception as exc:  # the stop must proceed even if the store is down
             log.error("could not open incident: %s", exc)
 
@@ -243,7 +249,7 @@ class _Timeline:
         self.entries.append(entry)
         if self.ctx.incidents is not None and self.incident_id is not None:
             try:
-                self.ctx.incidents.add(self.incident_id, entry.at, self.actor, kind, text, data)
+                self.ctx.incidents.add_entry(self.incident_id, text, self.actor, kind, _jsonable(data), entry.at)
             except Exception as exc:
                 log.error("could not write incident entry: %s", exc)
 
@@ -261,8 +267,8 @@ def emergency_stop(ctx: EmergencyContext, reason: str, actor: str,
 
     halted = False
     try:
-        ctx.states.set_state(Scope.firm(), TradingState.HALTED, f"EMERGENCY_STOP: {reason}", actor)
-        halted = True
+        ctx.states.halt(Scope.firm(), f"EMERGENCY_STOP: {reason}", actor)
+        halted = ctx.states.state(Scope.firm()) is TradingState.HALTED
         tl.add("action", "firm HALTED: all new trades stopped")
     except Exception as exc:
         log.exception("emergency stop could not halt the firm")
@@ -298,63 +304,6 @@ def emergency_stop(ctx: EmergencyContext, reason: str, actor: str,
 
 # ------------------------------------------------------------------ emergency rebalance
 @dataclass(frozen=True)
-class RiskedPosition:
-    """A position with its open risk (account currency), as the risk snapshot computes it."""
-
-    position: Position
-    open_risk: float
-
-
-@dataclass(frozen=True)
-class ReductionStep:
-    account_id: str
-    ticket: int
-    symbol: str
-    side_to_close: str
-    volume: float
-    risk_removed: float
-
-
-def plan_risk_reduction(positions: Sequence[RiskedPosition], total_equity: float, target_risk: float,
-                        volume_step: Callable[[str], float] = lambda _s: 0.01) -> tuple[ReductionStep, ...]:
-    """Close the largest open risks first until total risk <= target; the last step may be partial.
-
-    Pure: the plan is a list of closes an operator can read before (or after) it runs.
-    """
-    if total_equity <= 0:
-        return tuple(ReductionStep(r.position.account_id, r.position.ticket, r.position.symbol,
-                                   r.position.side.opposite.value, r.position.volume, r.open_risk)
-                     for r in positions if r.position.volume > 0)
-    excess = sum(r.open_risk for r in positions) - target_risk * total_equity
-    steps: list[ReductionStep] = []
-    for r in sorted(positions, key=lambda r: (-r.open_risk, r.position.account_id, r.position.ticket)):
-        if excess <= 1e-9:
-            break
-        if r.open_risk <= 0 or r.position.volume <= 0:
-            continue
-        p = r.position
-        if r.open_risk <= excess:
-            volume, removed = p.volume, r.open_risk
-        else:
-            step = volume_step(p.symbol)
-            needed = p.volume * excess / r.open_risk
-            volume = min(p.volume, step * -(-needed // step))  # round the close UP to the step
-            volume = round(volume, 8)
-            removed = r.open_risk * volume / p.volume
-        steps.append(ReductionStep(p.account_id, p.ticket, p.symbol, p.side.opposite.value, volume, removed))
-        excess -= removed
-    return tuple(steps)
-
-
-def reduction_intents(steps: Sequence[ReductionStep], plan_id: str) -> list[OrderIntent]:
-    """Reduce-only close orders with deterministic client ids (a retried plan never double-closes)."""
-    return [OrderIntent(client_id=client_order_id(plan_id, s.account_id, f"reduce-{s.ticket}"),
-                        account_id=s.account_id, symbol=s.symbol, side=Side(s.side_to_close), volume=s.volume,
-                        position_ticket=s.ticket, reduce_only=True, factors={"plan": plan_id})
-            for s in steps]
-
-
-@dataclass(frozen=True)
 class EmergencyRebalanceReport:
     total_risk_before: float
     threshold: float
@@ -363,18 +312,22 @@ class EmergencyRebalanceReport:
     rebalance_result: Any
 
 
-def emergency_rebalance(*, positions: Sequence[RiskedPosition], total_equity: float, threshold: float,
-                        target_risk: float, pool: OrderPool, plan_id: str,
-                        rebalance: Callable[[], Any] | None = None,
-                        volume_step: Callable[[str], float] = lambda _s: 0.01) -> EmergencyRebalanceReport:
-    """Seed's emergency rebalance: reduce risk if total risk > threshold, then rebalance capital."""
-    total_risk = sum(r.open_risk for r in positions) / total_equity if total_equity > 0 else float("inf")
+def emergency_rebalance(snapshot: RiskSnapshot, *, threshold: float, target_risk: float, pool: OrderPool,
+                        plan_id: str, rebalance: Callable[[], Any] | None = None) -> EmergencyRebalanceReport:
+    """Seed's emergency rebalance: if total risk > threshold, cut the largest open risks until total
+    risk <= target (reduce-only closes, deterministic ids), then run the capital rebalance."""
+    total_risk = float(snapshot.firm_risk)
     steps: tuple[ReductionStep, ...] = ()
     outcomes: tuple[OrderOutcome, ...] = ()
     if total_risk > threshold:
-        steps = plan_risk_reduction(positions, total_equity, target_risk, volume_step)
+        steps = tuple(total_risk_plan(snapshot, target_risk, "EMERGENCY_REBALANCE"))
         if steps:
-            outcomes = tuple(pool.send_many(reduction_intents(steps, plan_id)))
+            outcomes = tuple(pool.send_many(plan_intents(list(steps), plan_id)))
         log.warning("emergency risk reduction", extra={"total_risk": total_risk, "steps": len(steps)})
     result = rebalance() if rebalance is not None else None
     return EmergencyRebalanceReport(total_risk, threshold, steps, outcomes, result)
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    """Timeline data as JSON-safe values (tuples become lists)."""
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}

@@ -1,0 +1,24 @@
+"""Account open risk / equity against risk_per_trade x max_concurrent_trades (the account's own
+budget: no more than its full complement of trades, each at its per-trade risk)."""
+
+from __future__ import annotations
+
+from multiaccount.domain.model import Scope
+from multiaccount.risk.limits.base import Limit, register
+
+
+@register
+class MaxAccountRisk(Limit):
+    name = "max_account_risk"
+    code = "MAX_ACCOUNT_RISK"
+
+    def short_desc(self) -> str:
+        return "Account open risk / equity <= risk_per_trade x max_concurrent_trades; critical halts the account."
+
+    def evaluate(self, snapshot):
+        out = []
+        for i in range(len(snapshot.account_ids)):
+            if snapshot.reported[i]:
+                out.extend(self.graded(Scope.account(snapshot.account_ids[i]), snapshot.account_risk[i],
+                                       snapshot.account_risk_cap[i]))
+        return out

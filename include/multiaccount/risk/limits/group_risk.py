@@ -1,0 +1,21 @@
+"""Group open risk / group equity against the group's `max_group_risk`."""
+
+from __future__ import annotations
+
+from multiaccount.domain.model import Scope
+from multiaccount.risk.limits.base import Limit, register
+
+
+@register
+class MaxGroupRisk(Limit):
+    name = "max_group_risk"
+    code = "MAX_GROUP_RISK"
+
+    def short_desc(self) -> str:
+        return "Summed open risk / summed equity of each group <= max_group_risk; critical halts the group."
+
+    def evaluate(self, snapshot):
+        out = []
+        for j, g in enumerate(snapshot.group_ids):
+            out.extend(self.graded(Scope.group(g), snapshot.group_risk[j], self.firm.group_limits(g).max_group_risk))
+        return out
