@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -30,9 +32,30 @@ class AuditLog(Protocol):
 
 
 class TradingControl(Protocol):
-    def change(self, scope: Scope, state: TradingState, reason: str, actor: str) -> StateRecord:
-        """Change a scope's trading state: persisted, audited and published in one place."""
+    def change(self, scope: Scope, state: TradingState, reason: str, actor: str) -> StateRecord | None:
+        """Change a scope's trading state (persisted, audited, published); None when it already was."""
         ...
+
+
+class ServiceTradingControl:
+    """Halts and resumes through the risk package's `TradingStateService` (the one writer, which
+    publishes the state_change event for alerts) and writes the audit row in the same unit of work."""
+
+    def __init__(self, service: Any, audit: AuditLog, session: Callable[[], AbstractContextManager] | None = None):
+        self._service = service
+        self._audit = audit
+        self._session = session or nullcontext
+
+    def change(self, scope: Scope, state: TradingState, reason: str, actor: str) -> StateRecord | None:
+        with self._session():
+            if state is TradingState.HALTED:
+                record = self._service.halt(scope, reason, actor)
+            else:
+                record = self._service.resume(scope, actor, reason, to=state)
+            self._audit.record(actor, f"dashboard.{'halt' if state is TradingState.HALTED else 'resume'}",
+                               str(scope), {"reason": reason, "changed": record is not None,
+                                            "version": record.version if record else None, "source": "dashboard"})
+        return record
 
 
 class RepositoryTradingControl:
@@ -43,12 +66,14 @@ class RepositoryTradingControl:
         self._audit = audit
         self._clock = clock
 
-    def change(self, scope: Scope, state: TradingState, reason: str, actor: str) -> StateRecord:
+    def change(self, scope: Scope, state: TradingState, reason: str, actor: str) -> StateRecord | None:
+        if self._states.get(scope).state is state:
+            return None
         at = self._clock.now() if self._clock is not None else None
         record = self._states.set(scope, state, reason, actor, at=at)
         if self._audit is not None:
-            self._audit.record(actor, f"state.{state.value.lower()}", str(scope),
-                               {"reason": reason, "version": record.version, "source": "dashboard"})
+            self._audit.record(actor, f"dashboard.{'halt' if state is TradingState.HALTED else 'resume'}",
+                               str(scope), {"reason": reason, "version": record.version, "source": "dashboard"})
         return record
 
 
@@ -103,8 +128,11 @@ def perform_action(request: ActionRequest, *, firm: FirmConfig, control: Trading
     except ActionRefused as exc:
         return ActionResult(False, f"Refused: {exc}")
     reason = f"{request.reason.strip()} (dashboard)"
-    record = control.change(scope, state, reason, request.actor.strip())
-    log.info("dashboard action", extra={"action": request.action, "scope": str(scope),
-                                         "actor": request.actor.strip(), "version": record.version})
+    actor = request.actor.strip()
+    record = control.change(scope, state, reason, actor)
+    log.info("dashboard action", extra={"action": request.action, "scope": str(scope), "actor": actor,
+                                         "changed": record is not None})
+    if record is None:
+        return ActionResult(True, f"{scope} was already {state.value}; nothing changed")
     verb = "halted" if state is TradingState.HALTED else "resumed"
-    return ActionResult(True, f"{scope} {verb} by {request.actor.strip()}", record)
+    return ActionResult(True, f"{scope} {verb} by {actor}", record)

@@ -111,9 +111,10 @@ class Gauge:
 
     @property
     def level(self) -> str:
-        if self.ratio >= 1.0:
+        """Graded exactly as the risk engine grades (`Limit.grade`), so page and engine agree."""
+        if self.used >= self.threshold:
             return LEVEL_BREACH
-        return LEVEL_WARN if self.ratio >= self.warn_fraction else LEVEL_OK
+        return LEVEL_WARN if self.used >= self.warn_fraction * self.threshold else LEVEL_OK
 
 
 @dataclass(frozen=True)
@@ -448,3 +449,114 @@ class InMemorySource:
                 exposures=pd.DataFrame(self.exposures, columns=["account_id", "symbol", "risk"]),
                 violations=list(self.violations), incidents=list(self.incidents),
                 pending_transfers=list(self.transfers), heartbeats=dict(self.heartbeats))
+
+
+class StoreSource:
+    """Reads the store live and measures risk with the risk package's own snapshot maths.
+
+    Per refresh: latest account snapshot per account, open positions, trading states, violations
+    of the last day, open and recent incidents, pending transfers, heartbeats, and an equity history
+    (resampled to `resample`) from which the start-of-day equity (17:00 New York) and peaks come
+    when no persisted baseline is found in kv under `baseline_key`.
+    """
+
+    def __init__(self, store: Any, firm: FirmConfig, *, history: timedelta = timedelta(hours=12),
+                 resample: str = "1min", baseline_key: str = "risk.baseline", event_window: timedelta =
+                 timedelta(days=1)):
+        self.store, self.firm = store, firm
+        self.history, self.resample, self.baseline_key, self.event_window = history, resample, baseline_key, \
+            event_window
+
+    def load(self, now: datetime) -> DashboardInputs:
+        from multiaccount.risk.calendar import trading_day_start
+
+        latest = self.store.snapshots.latest_states()
+        day_start = trading_day_start(now)
+        series = self.store.snapshots.series(since=min(day_start, now - self.history))
+        wide = _wide_equity(series, self.resample)
+        snap = self._risk_snapshot(latest, wide, day_start, now)
+        readings = [AccountReading(
+            account_id=a, balance=float(snap.balance[i]), equity=float(snap.equity[i]), margin=float(snap.margin[i]),
+            day_start_equity=float(snap.account_day_start[i]), peak_equity=float(snap.account_peak[i]),
+            open_risk=float(snap.account_open_risk[i]), connected=bool(snap.connected[i]),
+            at=latest[a].at, open_positions=int(snap.position_count[i]))
+            for i, a in enumerate(snap.account_ids) if a in latest]
+        exposures = pd.DataFrame({"account_id": [snap.account_ids[k] for k in snap.pos_account],
+                                  "symbol": list(snap.pos_symbol), "risk": snap.pos_risk})
+        exposures = exposures.groupby(["account_id", "symbol"], as_index=False)["risk"].sum()
+        history = (wide.stack().rename("equity").reset_index().rename(columns={"level_1": "account_id"})
+                   if not wide.empty else None)
+        since = now - self.event_window
+        return DashboardInputs(
+            now=now, readings=readings, states=self.store.trading_states.all(), equity_history=history,
+            exposures=exposures, violations=[_violation_row(v) for v in self.store.violations.list(since=since)],
+            incidents=self._incidents(since), pending_transfers=self._pending_transfers(),
+            heartbeats={h.component: h.at for h in self.store.heartbeat.all()},
+            correlation=snap.account_corr)
+
+    def _risk_snapshot(self, latest: dict, wide: pd.DataFrame, day_start: datetime, now: datetime) -> Any:
+        from multiaccount.risk.market import MarketData
+        from multiaccount.risk.snapshot import RiskBaseline, build_snapshot
+
+        baseline = self._stored_baseline() or _baseline_from_history(self.firm, wide, day_start)
+        return build_snapshot(self.firm, latest.values(), self.store.positions.open(),
+                              MarketData.from_config(self.firm.symbols), baseline=RiskBaseline(**baseline),
+                              equity_history=wide if len(wide) >= 3 else None, now=now)
+
+    def _stored_baseline(self) -> dict[str, Any] | None:
+        try:
+            value = self.store.kv.get(self.baseline_key)
+        except Exception as exc:  # noqa: BLE001 - a missing/odd baseline must not blank the page
+            log.debug("no stored risk baseline: %s", exc)
+            return None
+        if isinstance(value, dict) and "peaks" in value and "day_start" in value:
+            return {"peaks": value["peaks"], "day_start": value["day_start"]}
+        return None
+
+    def _pending_transfers(self) -> list[TransferRow]:
+        return [_transfer_row(t, plan.created_at) for plan in self.store.transfers.plans(limit=100)
+                for t in plan.transfers if t.status == "pending"]
+
+    def _incidents(self, since: datetime) -> list[EventRow]:
+        rows = {i.id: i for i in self.store.incidents.list(status="open")}
+        rows.update({i.id: i for i in self.store.incidents.list(since=since)})
+        return [EventRow(at=i.opened_at, severity=Severity(i.severity), scope=i.scope, kind=i.status,
+                         message=i.title + (f" - {i.resolution}" if i.resolution else ""),
+                         action=f"closed by {i.closed_by}" if i.closed_by else "")
+                for i in rows.values()]
+
+
+def _wide_equity(series: pd.DataFrame, resample: str) -> pd.DataFrame:
+    """Equity per account on a regular grid (last reading per bucket, carried forward)."""
+    if series is None or series.empty:
+        return pd.DataFrame()
+    wide = series.pivot_table(index="at", columns="account_id", values="equity", aggfunc="last").sort_index()
+    return wide.resample(resample).last().ffill().dropna(how="all")
+
+
+def _baseline_from_history(firm: FirmConfig, wide: pd.DataFrame, day_start: datetime) -> dict[str, Any]:
+    """Start-of-day equity = first reading at/after the rollover; peaks = highest equity seen
+    (per account, per group and for the firm, each on its own summed curve)."""
+    if wide.empty:
+        return {"peaks": {}, "day_start": {}}
+    today = wide[wide.index >= pd.Timestamp(day_start)]
+    first = (today if not today.empty else wide).bfill().iloc[0]
+    peaks = {a: float(v) for a, v in wide.max().items() if np.isfinite(v)}
+    for g in firm.groups:
+        cols = [a for a in firm.accounts_in(g) if a in wide.columns]
+        if cols:
+            peaks[f"group:{g}"] = float(wide[cols].sum(axis=1).max())
+    peaks["firm"] = float(wide.sum(axis=1).max())
+    return {"peaks": peaks, "day_start": {a: float(v) for a, v in first.items() if np.isfinite(v)}}
+
+
+def _violation_row(v: Any) -> EventRow:
+    return EventRow(at=v.at, severity=Severity(v.severity), scope=v.scope, kind=v.limit_name,
+                    message=v.reason or f"{v.limit_name} measured {v.measured}", measured=v.measured,
+                    limit=v.threshold, action=v.action)
+
+
+def _transfer_row(t: Any, created: datetime) -> TransferRow:
+    return TransferRow(id=str(t.id), created=created, from_account=t.from_account, to_account=t.to_account,
+                       amount=str(t.amount), currency=t.currency, status=t.status,
+                       note=("live, needs confirmation. " if t.live else "") + (t.note or ""))
