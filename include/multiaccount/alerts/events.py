@@ -30,7 +30,7 @@ def risk_violation_event(scope: Scope, limit_name: str, measured: float, limit: 
         data["url"] = url
     verb = "breached" if severity is Severity.CRITICAL else "near limit"
     return DomainEvent(kind="risk_violation", severity=severity, scope=scope,
-                       title=title or f"{limit_name.replace('_', ' ')} {verb}", detail=detail, measured=measured,
+                       title=title or f"{limit_name.replace('_', ' ').capitalize()} {verb}", detail=detail, measured=measured,
                        limit=limit, action=action, at=_now(at), data=data)
 
 
@@ -115,8 +115,10 @@ def daily_summary_event(day: str, *, equity: float, pnl: float, pnl_fraction: fl
               ["Connections", f"{connected}/{accounts}"]]
     if groups:
         fields.append(["Groups P&L", "\n".join(f"{g}: {v * 100:+.2f} %" for g, v in groups.items())])
-    data: dict[str, Any] = {"limit_name": f"daily-summary-{day}", "fields": fields}
+    summary = (f"P&L {pnl:+,.2f} {currency} ({pnl_fraction * 100:+.2f} %), {trades} trades, "
+               f"{violations} violations, {connected}/{accounts} connected")
+    data: dict[str, Any] = {"limit_name": f"daily-summary-{day}", "fields": fields, "summary": summary}
     if report_url:
         data["url"], data["url_label"] = report_url, "Open daily report"
     return DomainEvent(kind="daily_summary", severity=Severity.INFO, scope=Scope.firm(), title=f"Daily summary {day}",
-                       detail="\n".join(f"• {n}" for n in notes), action="none (information)", at=_now(at), data=data)
+                       detail="\n".join(f"• {n}" for n in notes), action="", at=_now(at), data=data)

@@ -143,6 +143,8 @@ def notification_text(event: DomainEvent, ctx: RenderContext, prefix: str = "") 
     mvl = measured_vs_limit(event)
     if mvl:
         parts.append(mvl.replace("*", ""))
+    if event.data.get("summary"):
+        parts.append(str(event.data["summary"]))
     if event.action:
         parts.append(f"action: {event.action}")
     return _clip(prefix + " — ".join(parts), TEXT_MAX)
