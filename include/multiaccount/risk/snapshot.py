@@ -360,7 +360,8 @@ def build_snapshot(firm: FirmConfig, accounts: Iterable[AccountState], positions
     grp_start = np.bincount(ag, weights=acc_start, minlength=n_grp)
     gkeys = [group_key(g) for g in layout.group_ids]
     grp_peak_sum = np.bincount(ag, weights=acc_peak, minlength=n_grp)
-    grp_peak = np.maximum(base(gkeys, baseline.peaks, grp_peak_sum, "peak equity"), grp_equity)
+    grp_peak = np.maximum(base(gkeys, {k: baseline.peaks[k] for k in gkeys if k in baseline.peaks}, grp_peak_sum,
+                               "peak equity"), grp_equity)
     grp_complete = np.bincount(ag, weights=(~reported).astype(float), minlength=n_grp) == 0
     grp_peak = np.where(grp_complete, grp_peak, np.maximum(grp_peak_sum, grp_equity))
     firm_equity = float(equity.sum())

@@ -53,9 +53,10 @@ class Limit(ABC):
         """critical at/above the limit, warning at/above warn_fraction x limit (higher is worse)."""
         if math.isnan(measured):
             return None
-        if measured >= limit:
+        tol = 1e-9 * abs(limit)  # 0.8 x 0.05 is 0.04000000000000001 in floats
+        if measured >= limit - tol:
             return Severity.CRITICAL
-        if measured >= self.warn_fraction * limit:
+        if measured >= self.warn_fraction * limit - tol:
             return Severity.WARNING
         return None
 
