@@ -188,12 +188,12 @@ class AlertService:
 
     def send_test(self, actor: str = "cli", now: datetime | None = None) -> DeliveryReport:
         """Publish an info test message and deliver at once: proves token/webhook, routing and rendering."""
-        now = self._now(now)
+        at = self._now(now)
         self.publish(DomainEvent(kind="test", severity=Severity.INFO, scope=Scope.firm(),
                                  title="Test message from multiaccount",
                                  detail=f"Sent by {actor}. If you can read this, alert delivery works.",
-                                 at=now, data={"limit_name": f"test-{now.isoformat()}"}))
-        return self.deliver_pending(now)
+                                 at=at, data={"limit_name": f"test-{at.isoformat()}"}))
+        return self.deliver_pending(now)  # a fresh `now` when none given: the item is due at once
 
     def pending(self, limit: int = 50) -> list[OutboxItem]:
         return self.outbox.recent(limit)
