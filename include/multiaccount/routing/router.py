@@ -245,7 +245,7 @@ class SignalRouter:
             client_id=cid, account_id=acc, symbol=signal.symbol, side=signal.side, volume=sized.volume,
             order_type=signal.order_type, price=entry if signal.order_type is not OrderType.MARKET else price,
             sl=signal.stop, tp=tp, deviation=rm.max_slippage, signal_id=signal.id,
-            factors={**sized.factors, "correlation_rho": rho, "state": state.value,
+            factors={**sized.factors, "correlation_rho": rho, "trading_state": state.value,
                      "failover_for": ",".join(failover_for), "sized_ms": _ms(t_received, time.perf_counter())})
         return intent, None
 

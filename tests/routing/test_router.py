@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from multiaccount.domain import OrderStatus, Scope, Side, TradingSignal, TradingState, client_order_id
+from multiaccount.routing import SignalRouter, eligible_accounts, parse_signal
+from tests.fixtures.risk import FakePool, baseline_at_initial, seed_states
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def signal(**kw) -> TradingSignal:
+    base = dict(id="sig-1", symbol="EURUSD", side=Side.BUY, stop=1.0800, strategy="ict_patterns", created=NOW)
+    return TradingSignal(**{**base, **kw})
+
+
+@pytest.fixture
+def router(seed_firm, fake_pool, order_ledger, state_service, clock):
+    return SignalRouter(seed_firm, fake_pool, order_ledger, state_service, clock,
+                        baseline=lambda: baseline_at_initial(seed_firm))
+
+
+def test_route_when_eurusd_signal_then_specialists_filled_and_others_skipped_with_reasons(router):
+    report = router.route(signal())
+    by = report.by_account()
+    assert by["EU_HF_001"].status is OrderStatus.FILLED
+    assert by["EU_HF_002"].reason.startswith("NOT_SPECIALIZED")
+    assert by["EU_HF_005"].reason.startswith("STANDBY")
+    assert by["RD_002"].reason.startswith("LIVE_TRADING_DISABLED")  # runs ict_patterns, no simulated terminal
+    assert by["SW_001"].status is OrderStatus.FILLED  # london_session open, runs ict_patterns
+    assert by["SW_002"].reason.startswith("NO_STRATEGY_WEIGHT")
+
+
+def test_route_when_filled_then_factors_latency_tp_and_slippage_reported(router, fake_pool):
+    r = router.route(signal()).by_account()["EU_HF_001"]
+    assert r.volume == r.requested_volume > 0
+    assert set(r.latency_ms) == {"received_to_sized", "sized_to_sent", "sent_to_acknowledged", "total"}
+    assert r.factors["strategy_weight"] == 0.7
+    (intent,) = [i for i in fake_pool.sent if i.account_id == "EU_HF_001"]
+    assert intent.tp == pytest.approx(intent.price + 2.0 * (intent.price - 1.0800), abs=1e-5)
+    assert intent.deviation == 2 and intent.client_id == client_order_id("sig-1", "EU_HF_001")
+    assert r.slippage_points == 0.0
+
+
+def test_route_when_signal_replayed_then_nothing_new_is_opened(router, fake_pool):
+    router.route(signal())
+    sent = len(fake_pool.sent)
+    again = router.route(signal())
+    assert sent >= 1 and len(fake_pool.sent) == sent
+    assert again.by_account()["EU_HF_001"].status is OrderStatus.DUPLICATE
+
+
+def test_route_when_specialist_halted_then_fails_over_to_backup(router, state_service, fake_pool):
+    state_service.escalate(Scope.account("EU_HF_001"), TradingState.HALTED, "MAX_DRAWDOWN: test")
+    by = router.route(signal()).by_account()
+    assert by["EU_HF_001"].reason.startswith("STATE_HALTED")
+    assert by["EU_HF_005"].status is OrderStatus.FILLED and by["EU_HF_005"].failover_for == ("EU_HF_001",)
+
+
+def test_route_when_specialist_disconnected_then_fails_over_to_backup(seed_firm, risk_quotes, order_ledger,
+                                                                     state_service, clock):
+    pool = FakePool(seed_firm, seed_states(seed_firm, EU_HF_002={"connected": False}), risk_quotes)
+    router = SignalRouter(seed_firm, pool, order_ledger, state_service, clock)
+    by = router.route(signal(symbol="GBPUSD", stop=1.2600)).by_account()
+    assert by["EU_HF_002"].reason.startswith("DISCONNECTED")
+    assert by["EU_HF_005"].status is OrderStatus.FILLED
+
+
+def test_route_when_cross_then_crosses_specialist_and_research_on_simulated_terminal(seed_firm, risk_quotes,
+                                                                                    order_ledger, state_service,
+                                                                                    clock):
+    clock.set(datetime(2026, 12, 1, 9, 30, tzinfo=UTC))  # London session open for research
+    pool = FakePool(seed_firm, seed_states(seed_firm), risk_quotes, simulated={"RD_001", "RD_002"})
+    router = SignalRouter(seed_firm, pool, order_ledger, state_service, clock)
+    by = router.route(signal(symbol="EURGBP", stop=0.8500, strategy="ict_patterns",
+                             created=clock.now())).by_account()
+    assert by["EU_HF_004"].status is OrderStatus.FILLED
+    assert by["RD_002"].status is OrderStatus.FILLED  # runs ict_patterns; simulated terminal
+    assert by["RD_001"].reason.startswith("NO_STRATEGY_WEIGHT")
+
+
+def test_route_when_account_reducing_then_size_halved(router, state_service, seed_firm):
+    full = router.route(signal(id="a")).by_account()["EU_HF_001"].volume
+    state_service.escalate(Scope.account("EU_HF_001"), TradingState.REDUCING, "MAX_DAILY_LOSS warning")
+    half = router.route(signal(id="b")).by_account()["EU_HF_001"]
+    assert half.factors["state"] == 0.5 and half.volume <= full / 2 + 0.01
+
+
+@pytest.mark.parametrize(("kw", "code"), [
+    ({"symbol": "XAUUSD"}, "UNKNOWN_SYMBOL"),
+    ({"stop": 1.0900}, "INVALID_STOP"),
+    ({"created": NOW - timedelta(hours=1), "expires": NOW - timedelta(minutes=1)}, "SIGNAL_EXPIRED"),
+])
+def test_route_when_bad_signal_then_rejected_with_clear_reason_and_nothing_sent(router, fake_pool, kw, code):
+    report = router.route(signal(**kw))
+    assert report.reason.startswith(code) and report.results == [] and fake_pool.sent == []
+
+
+def test_parse_signal_when_nan_stop_then_invalid_signal_names_field():
+    sig, reason = parse_signal({"id": "x", "symbol": "EURUSD", "side": "buy", "stop": float("nan"),
+                                "strategy": "s", "created": NOW.isoformat()})
+    assert sig is None and reason.startswith("INVALID_SIGNAL: field=stop")
+
+
+def test_route_when_order_check_rejects_then_rejected_with_margin_check(router, fake_pool):
+    fake_pool.check_rejects.add("EU_HF_001")
+    r = router.route(signal()).by_account()["EU_HF_001"]
+    assert r.status is OrderStatus.REJECTED and r.reason.startswith("MARGIN_CHECK: account=EU_HF_001, retcode=10019")
+
+
+def test_route_when_fill_slips_then_adverse_slippage_in_points(seed_firm, risk_quotes, order_ledger, state_service,
+                                                              clock):
+    pool = FakePool(seed_firm, seed_states(seed_firm), risk_quotes, slippage_points=1.5)
+    router = SignalRouter(seed_firm, pool, order_ledger, state_service, clock)
+    r = router.route(signal(entry=risk_quotes["EURUSD"][1])).by_account()["EU_HF_001"]
+    assert r.slippage_points == pytest.approx(1.5)
+
+
+def test_eligible_accounts_when_backup_also_halted_then_failover_unavailable(seed_firm):
+    states = {"EU_HF_001": TradingState.HALTED, "EU_HF_005": TradingState.HALTED}
+    e = eligible_accounts(seed_firm, signal(), NOW, states, {a: True for a in seed_firm.accounts})
+    assert [t.account_id for t in e.targets] == ["SW_001"]
+    assert e.skipped["EU_HF_005"].startswith("FAILOVER_UNAVAILABLE: backup=EU_HF_005 for EU_HF_001")
