@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from multiaccount.domain import Position, Scope, Severity, Side, TradingState
-from multiaccount.domain.ports import RecordingEventSink
+from multiaccount.domain import Scope, Severity, TradingState
+import pytest
+
+from multiaccount.domain.ports import InMemoryTradingStateRepository, RecordingEventSink
+from multiaccount.risk import TradingStateService
 from multiaccount.risk.emergency import (
     EMERGENCY_ALERT_TEXT,
     EmergencyContext,
-    RiskedPosition,
     emergency_rebalance,
     emergency_stop,
     flatten_account,
     flatten_accounts,
-    plan_risk_reduction,
 )
-from tests.fixtures.realtime import FakeIncidents, FakePool, FakeStates, make_positions
+from tests.fixtures.realtime import FakePool, make_positions
 
 NO_SLEEP = lambda _s: None  # noqa: E731 - tests never sleep to move time
 
@@ -58,68 +59,72 @@ def _ctx(pool, states, sink, incidents, clock, close_all=True) -> EmergencyConte
                             flatten_backoff_seconds=0.0)
 
 
+@pytest.fixture
+def fake_states(clock) -> TradingStateService:
+    """The real state service over the in-memory repository."""
+    return TradingStateService(InMemoryTradingStateRepository(), RecordingEventSink(), clock)
+
+
+@pytest.fixture
+def incidents():
+    from multiaccount.store import Store
+
+    return Store.open().incidents
+
+
 def test_emergency_stop_when_close_all_configured_then_halts_flattens_alerts_and_records_timeline(
-        fake_pool, fake_states, clock):
+        rt_pool, fake_states, clock, incidents):
     # Arrange
-    sink, incidents = RecordingEventSink(), FakeIncidents()
+    sink = RecordingEventSink()
     # Act
-    report = emergency_stop(_ctx(fake_pool, fake_states, sink, incidents, clock), "firm drawdown 21%", "alice")
+    report = emergency_stop(_ctx(rt_pool, fake_states, sink, incidents, clock), "firm drawdown 21%", "alice")
     # Assert
     assert report.ok and report.halted and report.alerted
-    assert fake_states.get(Scope.firm()) is TradingState.HALTED
-    assert fake_pool.positions() == []
+    assert fake_states.state(Scope.firm()) is TradingState.HALTED
+    assert rt_pool.positions() == []
     [alert] = sink.of_kind("emergency_stop")
     assert alert.severity is Severity.CRITICAL and alert.title == EMERGENCY_ALERT_TEXT
-    incident = incidents.incidents[report.incident_id]
-    kinds = [e["kind"] for e in incident["entries"]]
-    assert kinds == ["detected", "action", "action", "alert", "done"]
-    assert incident["actor"] == "alice" and "firm drawdown 21%" in incident["title"]
+    incident = incidents.get(report.incident_id)
+    assert [e.kind for e in incident.entries] == ["opened", "detected", "action", "action", "alert", "done"]
+    assert incident.opened_by == "alice" and "firm drawdown 21%" in incident.title
 
 
-def test_emergency_stop_when_close_all_disabled_then_positions_stay_open(fake_pool, fake_states, clock):
+def test_emergency_stop_when_close_all_disabled_then_positions_stay_open(rt_pool, fake_states, clock):
     sink = RecordingEventSink()
-    before = len(fake_pool.positions())
-    report = emergency_stop(_ctx(fake_pool, fake_states, sink, None, clock, close_all=False), "test", "ops")
+    before = len(rt_pool.positions())
+    report = emergency_stop(_ctx(rt_pool, fake_states, sink, None, clock, close_all=False), "test", "ops")
     assert report.flatten is None and report.halted
-    assert len(fake_pool.positions()) == before
-    assert fake_states.get(Scope.firm()) is TradingState.HALTED
+    assert len(rt_pool.positions()) == before
+    assert fake_states.state(Scope.firm()) is TradingState.HALTED
 
 
-def test_emergency_stop_when_store_down_then_still_halts_and_flattens(fake_pool, fake_states, clock):
-    class DownIncidents(FakeIncidents):
+def test_emergency_stop_when_store_down_then_still_halts_and_flattens(rt_pool, fake_states, clock):
+    class DownIncidents:
         def open(self, *a, **k):
             raise ConnectionError("store unavailable")
 
-    report = emergency_stop(_ctx(fake_pool, fake_states, RecordingEventSink(), DownIncidents(), clock), "x", "y")
+    report = emergency_stop(_ctx(rt_pool, fake_states, RecordingEventSink(), DownIncidents(), clock), "x", "y")
     assert report.ok and report.incident_id is None
     assert [e.kind for e in report.timeline][-1] == "done"
 
 
-def _risked(account: str, ticket: int, volume: float, risk: float) -> RiskedPosition:
-    return RiskedPosition(Position(account, ticket, "EURUSD", Side.BUY, volume, 1.1, 1.09, None, 1.1, 0.0), risk)
+def test_emergency_rebalance_when_over_threshold_then_reduces_largest_risk_then_rebalances(sim_runtime, clock):
+    from tests.fixtures.realtime import SHOCK_PLAN, open_positions
 
-
-def test_plan_risk_reduction_when_over_target_then_closes_largest_first_and_last_partially():
-    # equity 100k, target 5% = 5k; risks 4k + 3k + 1k = 8k -> remove 3k: close 4k position partially? No:
-    # largest first: 4k > 3k excess -> partial close of 0.75 of its volume (rounded up to step)
-    positions = [_risked("A", 1, 2.0, 4000), _risked("B", 2, 1.0, 3000), _risked("C", 3, 1.0, 1000)]
-    steps = plan_risk_reduction(positions, 100_000, 0.05)
-    assert [(s.ticket, s.volume) for s in steps] == [(1, 1.5)]
-    assert abs(steps[0].risk_removed - 3000) < 1e-6
-    assert steps[0].side_to_close == "sell"
-
-
-def test_plan_risk_reduction_when_within_target_then_no_steps():
-    assert plan_risk_reduction([_risked("A", 1, 1.0, 1000)], 100_000, 0.05) == ()
-
-
-def test_emergency_rebalance_when_over_threshold_then_reduces_then_rebalances():
-    pool = FakePool([r.position for r in [_risked("A", 1, 2.0, 4000), _risked("B", 2, 1.0, 12000)]])
+    open_positions(sim_runtime.brokers, SHOCK_PLAN)
+    snap = sim_runtime.read_snapshot()
     calls = []
-    report = emergency_rebalance(positions=[_risked("A", 1, 2.0, 4000), _risked("B", 2, 1.0, 12000)],
-                                 total_equity=100_000, threshold=0.15, target_risk=0.10, pool=pool, plan_id="p1",
-                                 rebalance=lambda: calls.append("rebalanced") or "plan-ok")
-    assert report.total_risk_before == 0.16
-    assert [s.ticket for s in report.reduction] == [2]
-    assert all(i.reduce_only for i in pool.sent)
+    threshold = snap.firm_risk * 0.5
+    report = emergency_rebalance(snap, threshold=threshold, target_risk=threshold * 0.5, pool=FakePool(),
+                                 plan_id="p1", rebalance=lambda: calls.append("rebalanced") or "plan-ok")
+    assert report.total_risk_before == snap.firm_risk
+    cut = sum(s.risk_cut for s in report.reduction)
+    assert cut >= snap.firm_open_risk - threshold * 0.5 * snap.firm_equity - 1e-6
+    assert report.reduction[0].risk_cut == max(s.risk_cut for s in report.reduction)
     assert calls == ["rebalanced"] and report.rebalance_result == "plan-ok"
+
+
+def test_emergency_rebalance_when_under_threshold_then_only_rebalances(sim_runtime):
+    snap = sim_runtime.read_snapshot()
+    report = emergency_rebalance(snap, threshold=0.5, target_risk=0.1, pool=FakePool(), plan_id="p2")
+    assert report.reduction == () and report.outcomes == ()

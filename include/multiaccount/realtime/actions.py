@@ -1,46 +1,29 @@
-"""Carry out what the monitor decided, at once: state changes, flattening, reductions, emergency stop.
+"""Carry out a risk assessment at once: flatten, cut risk, emergency stop; record every effect.
 
-Every effect is written as a `RiskEvent` (store + Redis, buffered when the store is down) and the
-breach itself is published to the alert sink; state changes go through the one state service,
-which audits and publishes its own state-change event.
+`RiskEngine.assess` (risk package) already debounced the verdicts, changed trading states through
+the one state service and announced violations to the alert sink. What it leaves to the caller is
+the broker work (flatten scopes, reduction steps) and the emergency procedure. This module does
+that work and writes one `RiskEvent` per effect (store + Redis, buffered when the store is down).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from multiaccount.config import FirmConfig
-from multiaccount.domain import Clock, Scope, ScopeKind, Severity, TradingState
-from multiaccount.domain.ports import EventSink
-from multiaccount.realtime.decisions import STATE_RANK, PlannedAction
+from multiaccount.domain import Clock, Scope, Severity
+from multiaccount.domain.ports import DomainEvent, EventSink
 from multiaccount.realtime.events import EventKind, RiskEvent, finite_or_none
-from multiaccount.risk.emergency import (
-    EmergencyContext,
-    OrderPool,
-    RiskedPosition,
-    emergency_stop,
-    flatten_accounts,
-    plan_risk_reduction,
-    reduction_intents,
-)
-from multiaccount.risk.verdict import Action
+from multiaccount.risk import RiskAssessment, Verdict
+from multiaccount.risk.emergency import EmergencyContext, OrderPool, emergency_stop, flatten_accounts
+from multiaccount.risk.reduction import plan_intents
+from multiaccount.risk.state import scope_accounts
 
 log = logging.getLogger(__name__)
 
-MONITOR_ACTOR = "risk_monitor"
-
-
-class StatePort(Protocol):
-    """Read all states and change one (the risk package's TradingStateService, adapted)."""
-
-    def states(self) -> Mapping[Scope, TradingState]:
-        ...
-
-    def set_state(self, scope: Scope, state: TradingState, reason: str, actor: str) -> Any:
-        ...
+MONITOR_ACTOR = "system:risk_monitor"
 
 
 class EventWriter(Protocol):
@@ -48,134 +31,100 @@ class EventWriter(Protocol):
         ...
 
 
-def accounts_in_scope(firm: FirmConfig, scope: Scope) -> list[str]:
-    if scope.kind is ScopeKind.FIRM:
-        return list(firm.accounts)
-    if scope.kind is ScopeKind.GROUP:
-        return firm.accounts_in(scope.name)
-    return [scope.name]
-
-
-def risked_positions(snapshot: Any, account_ids: Sequence[str], positions_by_ticket: Mapping[int, Any]
-                     ) -> list[RiskedPosition]:
-    """Join the snapshot's per-position open risk with the broker's positions (for a reduction plan)."""
-    wanted = {snapshot.account_index[a] for a in account_ids if a in snapshot.account_index}
-    out = []
-    for i, ticket in enumerate(snapshot.pos_ticket):
-        pos = positions_by_ticket.get(int(ticket))
-        if pos is not None and int(snapshot.pos_account[i]) in wanted:
-            out.append(RiskedPosition(pos, float(snapshot.pos_risk[i])))
-    return out
+def verdict_event(v: Verdict, kind: str, at: Any, actor: str, **data: Any) -> RiskEvent:
+    detail = {str(k): (x if isinstance(x, (str, int, float, bool)) or x is None else str(x))
+              for k, x in (v.detail or {}).items()}
+    return RiskEvent(kind=kind, severity=v.severity, scope=v.scope, title=f"{v.limit} {v.action.value} on {v.scope}",
+                     at=at, limit=v.limit, measured=finite_or_none(v.measured), threshold=finite_or_none(v.threshold),
+                     action=v.action.value, reason=v.reason, actor=actor,
+                     data={**detail, **data, "until": v.until.isoformat() if v.until else None})
 
 
 @dataclass
-class ActionExecutor:
+class AssessmentExecutor:
     firm: FirmConfig
-    states: StatePort
     pool: OrderPool
     alerts: EventSink
     events: EventWriter
     clock: Clock
-    emergency: Callable[[], EmergencyContext]
+    emergency: EmergencyContext
     actor: str = MONITOR_ACTOR
+    _warned: set = field(default_factory=set)
 
-    def execute(self, planned: PlannedAction, snapshot: Any = None) -> RiskEvent:
-        """Do it now; returns the event describing what was done (already written)."""
-        v = planned.verdict
-        handler = {
-            Action.ALERT: self._alert,
-            Action.REDUCE: self._reduce,
-            Action.REDUCE_CORRELATED: self._reduce_with_plan,
-            Action.REDUCTION_PLAN: self._reduce_with_plan,
-            Action.HALT: self._halt,
-            Action.HALT_UNTIL: self._halt,
-            Action.HALT_AND_FLATTEN: self._halt_and_flatten,
-            Action.EMERGENCY_STOP: self._emergency_stop,
-        }[v.action]
+    def execute(self, a: RiskAssessment) -> list[RiskEvent]:
+        """Record and act on one assessment; returns the events written."""
+        now = self.clock.now()
+        out: list[RiskEvent] = []
+        out += self._new_warnings(a, now)
+        out += [verdict_event(v, EventKind.BREACH, now, self.actor) for v in a.fired
+                if v.action.value != "emergency_stop"]
+        for rec in a.state_changes:
+            out.append(RiskEvent(kind=EventKind.STATE_CHANGE, severity=Severity.CRITICAL if rec.state.value ==
+                                 "HALTED" else Severity.WARNING, scope=rec.scope,
+                                 title=f"{rec.scope} -> {rec.state.value}", at=now, action=rec.state.value,
+                                 reason=rec.reason, actor=rec.actor, data={"version": rec.version}))
+        flatten = list(a.flatten)
+        if a.emergency:
+            out.append(self._emergency(a))
+            if self.emergency.close_all_positions:
+                flatten = [s for s in flatten if s != Scope.firm()]  # the procedure flattened everything
+        for scope in flatten:
+            out.append(self._flatten(scope, now))
+        if a.reduction:
+            out.append(self._reduce(a, now))
+        for e in out:
+            self.events.append(e)
+        return out
+
+    def _new_warnings(self, a: RiskAssessment, now: Any) -> list[RiskEvent]:
+        """A warning is written when it appears, not every second it persists."""
+        current = {(*v.key, v.severity): v for v in a.verdicts if v.severity is Severity.WARNING}
+        fresh = [v for k, v in current.items() if k not in self._warned]
+        self._warned = set(current)
+        return [verdict_event(v, EventKind.WARNING, now, self.actor) for v in fresh]
+
+    def _emergency(self, a: RiskAssessment) -> RiskEvent:
+        v = next((v for v in a.fired if v.action.value == "emergency_stop"), None)
+        reason = v.reason if v else "EMERGENCY_STOP"
+        report = emergency_stop(self.emergency, reason, self.actor)
+        data = {"incident_id": report.incident_id, "halted": report.halted, "ok": report.ok,
+                "flatten": report.flatten.summary() if report.flatten else "kept open",
+                "still_open": {k: list(t) for k, t in (report.flatten.still_open if report.flatten else {}).items()}}
+        if v is not None:
+            return verdict_event(v, EventKind.EMERGENCY_STOP, self.clock.now(), self.actor, **data)
+        return RiskEvent(kind=EventKind.EMERGENCY_STOP, severity=Severity.CRITICAL, scope=Scope.firm(),
+                         title="emergency stop", at=self.clock.now(), reason=reason, actor=self.actor, data=data)
+
+    def _flatten(self, scope: Scope, now: Any) -> RiskEvent:
+        report = flatten_accounts(self.pool, scope_accounts(scope, self.firm),
+                                  attempts=self.emergency.flatten_attempts,
+                                  backoff_seconds=self.emergency.flatten_backoff_seconds)
+        event = RiskEvent(kind=EventKind.FLATTEN, severity=Severity.CRITICAL, scope=scope,
+                          title=f"flatten {scope}: {'flat' if report.flat else 'NOT FLAT'}", at=self.clock.now(),
+                          action="flatten", reason=report.summary(), actor=self.actor,
+                          data={"flat": report.flat, "closed": report.closed_count,
+                                "still_open": {k: list(t) for k, t in report.still_open.items()},
+                                "unreachable": list(report.unverified)})
         try:
-            kind, severity, data = handler(planned, snapshot)
-        except Exception as exc:  # an action failing must be loud, never silent
-            log.exception("monitor action failed", extra={"action": v.action.value, "scope": str(v.scope)})
-            kind, severity, data = EventKind.MONITOR_ERROR, Severity.CRITICAL, {"error": str(exc)}
-        event = RiskEvent(kind=kind, severity=severity, scope=v.scope, title=self._title(v), at=self.clock.now(),
-                          limit=v.limit, measured=finite_or_none(v.measured), threshold=finite_or_none(v.threshold),
-                          action=v.action.value, reason=v.reason, actor=self.actor,
-                          data={**data, "reads": planned.reads, **_jsonable(getattr(v, "detail", {}))})
-        self.events.append(event)
-        if v.action is not Action.EMERGENCY_STOP:  # emergency_stop alerts itself
-            try:
-                self.alerts.publish(event.to_domain_event())
-            except Exception:
-                log.exception("alert publish failed")
+            self.alerts.publish(DomainEvent(kind="flatten", severity=Severity.CRITICAL, scope=scope, title=event.title,
+                                            detail=report.summary(), action="flatten", at=event.at,
+                                            data={"limit_name": "flatten", "flat": report.flat}))
+        except Exception:
+            log.exception("flatten alert failed")
         return event
 
-    # -- handlers: return (event kind, severity, data)
-    def _title(self, v: Any) -> str:
-        return f"{v.limit} {v.action.value} on {v.scope}"
-
-    def _alert(self, planned: PlannedAction, _snapshot: Any) -> tuple[str, Severity, dict]:
-        return EventKind.WARNING, planned.verdict.severity, {}
-
-    def _set(self, planned: PlannedAction, state: TradingState) -> dict:
-        """Tighten the scope's state; never loosen it (REDUCE on a HALTED scope leaves it HALTED)."""
-        v = planned.verdict
-        current = self.states.states().get(v.scope, TradingState.ACTIVE)
-        if STATE_RANK[current] >= STATE_RANK[state]:
-            return {"state": current.value, "unchanged": True}
-        reason = v.reason + (f" (until {v.until.isoformat()})" if getattr(v, "until", None) else "")
-        self.states.set_state(v.scope, state, reason, self.actor)
-        return {"state": state.value, "until": v.until.isoformat() if getattr(v, "until", None) else None}
-
-    def _reduce(self, planned: PlannedAction, _snapshot: Any) -> tuple[str, Severity, dict]:
-        return EventKind.BREACH, Severity.WARNING, self._set(planned, TradingState.REDUCING)
-
-    def _halt(self, planned: PlannedAction, _snapshot: Any) -> tuple[str, Severity, dict]:
-        return EventKind.BREACH, Severity.CRITICAL, self._set(planned, TradingState.HALTED)
-
-    def _halt_and_flatten(self, planned: PlannedAction, _snapshot: Any) -> tuple[str, Severity, dict]:
-        data = self._set(planned, TradingState.HALTED)
-        ctx = self.emergency()
-        report = flatten_accounts(self.pool, accounts_in_scope(self.firm, planned.scope),
-                                  attempts=ctx.flatten_attempts, backoff_seconds=ctx.flatten_backoff_seconds)
-        data.update(flat=report.flat, closed=report.closed_count, summary=report.summary(),
-                    still_open={k: list(t) for k, t in report.still_open.items()})
-        return EventKind.FLATTEN, Severity.CRITICAL, data
-
-    def _reduce_with_plan(self, planned: PlannedAction, snapshot: Any) -> tuple[str, Severity, dict]:
-        """REDUCING, then close the largest open risks in scope until back under the limit."""
-        data = self._set(planned, TradingState.REDUCING)
-        v = planned.verdict
-        if snapshot is None or not v.threshold or v.measured <= v.threshold:
-            return EventKind.BREACH, Severity.WARNING, data
-        accounts = accounts_in_scope(self.firm, v.scope)
-        by_ticket = {p.ticket: p for p in self.pool.positions() if p.account_id in set(accounts)}
-        risked = risked_positions(snapshot, accounts, by_ticket)
-        if v.action is Action.REDUCE_CORRELATED and (symbols := set(getattr(v, "detail", {}).get("symbols", ()))):
-            risked = [r for r in risked if r.position.symbol in symbols]
-        equity = sum(float(snapshot.equity[snapshot.account_index[a]]) for a in accounts
-                     if a in snapshot.account_index)
-        steps = plan_risk_reduction(risked, equity, float(v.threshold),
-                                    lambda s: self.firm.symbol(s).volume_step if s in self.firm.symbols.symbols
-                                    else 0.01)
-        outcomes = self.pool.send_many(reduction_intents(steps, f"{v.limit}:{v.scope}:{self.clock.now():%Y%m%d%H%M%S}"))
-        data.update(steps=[{"account": s.account_id, "ticket": s.ticket, "volume": s.volume} for s in steps],
-                    outcomes=[o.status.value for o in outcomes])
-        return EventKind.BREACH, Severity.WARNING, data
-
-    def _emergency_stop(self, planned: PlannedAction, _snapshot: Any) -> tuple[str, Severity, dict]:
-        report = emergency_stop(self.emergency(), planned.verdict.reason, self.actor)
-        return EventKind.EMERGENCY_STOP, Severity.CRITICAL, {
-            "incident_id": report.incident_id, "halted": report.halted, "ok": report.ok,
-            "flatten": report.flatten.summary() if report.flatten else "kept open"}
-
-
-def _jsonable(d: Mapping[str, Any] | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, val in (d or {}).items():
-        if isinstance(val, (str, int, float, bool)) or val is None:
-            out[str(k)] = val
-        elif isinstance(val, (list, tuple, set, frozenset)):
-            out[str(k)] = [x if isinstance(x, (str, int, float, bool)) else str(x) for x in val]
-        else:
-            out[str(k)] = str(val)
-    return out
+    def _reduce(self, a: RiskAssessment, now: Any) -> RiskEvent:
+        plan_id = f"reduce:{now:%Y%m%dT%H%M%S}"
+        intents = plan_intents(list(a.reduction), plan_id)
+        try:
+            outcomes = list(self.pool.send_many(intents))
+            statuses = [o.status.value for o in outcomes]
+        except Exception as exc:
+            log.exception("reduction orders failed")
+            statuses = [f"error: {exc}"]
+        return RiskEvent(kind=EventKind.REDUCTION, severity=Severity.WARNING, scope=Scope.firm(),
+                         title=f"risk reduction: {len(intents)} close(s)", at=self.clock.now(), action="reduce",
+                         reason="; ".join(sorted({s.reason for s in a.reduction})), actor=self.actor,
+                         data={"plan_id": plan_id, "steps": [{"account": s.account_id, "ticket": s.ticket,
+                                                              "volume": s.close_volume} for s in a.reduction],
+                               "outcomes": statuses})

@@ -25,6 +25,7 @@ class EventKind:
     BREACH = "limit_breach"
     STATE_CHANGE = "state_change"
     FLATTEN = "flatten"
+    REDUCTION = "reduction"
     EMERGENCY_STOP = "emergency_stop"
     EMERGENCY_REBALANCE = "emergency_rebalance"
     SIGNAL = "signal"

@@ -1,7 +1,7 @@
 """The 1 Hz risk monitor: read every account, evaluate every limit, act at once, beat.
 
-One tick = replay buffered events -> read (snapshot + verdicts) -> `decide` (pure) -> execute
-each planned action -> heartbeat. A failing read never kills the loop: it becomes a
+One tick = replay buffered events -> read a snapshot -> `RiskEngine.assess` (evaluate every limit,
+debounce, change states) -> execute what it asks (flatten, reduce, emergency stop) -> heartbeat. A failing read never kills the loop: it becomes a
 `monitor_error` event and the heartbeat says so (status "degraded"), so `risk_watch` can tell a
 live-but-blind monitor from a dead one. Ticks are scheduled on a fixed grid (t0 + k/hz), so a
 slow tick is followed by an immediate one rather than drifting.
@@ -12,32 +12,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from multiaccount.domain import Clock, Scope, Severity, TradingState
-from multiaccount.realtime.decisions import DebounceState, Decision, decide
+from multiaccount.domain import Clock, Scope, Severity
 from multiaccount.realtime.events import EventKind, RiskEvent, finite_or_none
-from multiaccount.risk.verdict import Verdict
+from multiaccount.risk import RiskAssessment, RiskSnapshot
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_COMPONENT = "risk_monitor"
 
 
-@dataclass(frozen=True)
-class RiskRead:
-    """One read of the firm: the snapshot (whatever the risk package builds) and its verdicts."""
-
-    snapshot: Any
-    verdicts: tuple[Verdict, ...]
-    at: datetime
+class Assessor(Protocol):
+    def assess(self, snapshot: Any) -> RiskAssessment:
+        ...
 
 
 class Executor(Protocol):
-    def execute(self, planned: Any, snapshot: Any = None) -> RiskEvent:
+    def execute(self, assessment: RiskAssessment) -> list[RiskEvent]:
         ...
 
 
@@ -62,23 +57,21 @@ class Beat(Protocol):
 class TickResult:
     at: datetime
     ok: bool
-    decision: Decision | None
+    assessment: RiskAssessment | None
     events: tuple[RiskEvent, ...] = ()
     error: str = ""
 
 
 @dataclass
 class RiskMonitor:
-    read: Callable[[], RiskRead]
-    states: Callable[[], Mapping[Scope, TradingState]]
+    read: Callable[[], Any]
+    engine: Assessor
     executor: Executor
     events: EventBuffer
     beat: Beat
     clock: Clock
-    reads_needed: int = 2
-    debounce: DebounceState = field(default_factory=DebounceState)
     ticks: int = 0
-    last: RiskRead | None = None
+    last: RiskAssessment | None = None
     last_error: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -88,16 +81,14 @@ class RiskMonitor:
             self.ticks += 1
             self.events.flush()
             try:
-                read = self.read()
-                states = self.states()
+                snapshot = self.read()
+                assessment = self.engine.assess(snapshot)
             except Exception as exc:
                 return self._degraded(exc)
-            decision = decide(read.verdicts, self.debounce, states, self.reads_needed)
-            self.debounce = decision.state
-            self.last, self.last_error = read, ""
-            done = tuple(self.executor.execute(p, read.snapshot) for p in decision.actions)
-            self._beat("ok", read)
-            return TickResult(read.at, True, decision, done)
+            self.last, self.last_error = assessment, ""
+            done = tuple(self.executor.execute(assessment))
+            self._beat("ok", snapshot)
+            return TickResult(self.clock.now(), True, assessment, done)
 
     def _degraded(self, exc: Exception) -> TickResult:
         now = self.clock.now()
@@ -112,15 +103,12 @@ class RiskMonitor:
         self._beat("degraded", None)
         return TickResult(now, False, None, (event,) if event else (), msg)
 
-    def _beat(self, status: str, read: RiskRead | None) -> None:
+    def _beat(self, status: str, snap: RiskSnapshot | None) -> None:
         info: dict[str, Any] = {"status": status, "ticks": self.ticks, "buffered_events": self.events.pending}
-        if read is not None and read.snapshot is not None:
-            snap = read.snapshot
-            info.update(firm_risk=finite_or_none(getattr(snap, "firm_risk", None)),
-                        firm_open_risk=finite_or_none(getattr(snap, "firm_open_risk", None)),
-                        accounts=len(getattr(snap, "account_ids", ()) or ()),
-                        connected=int(sum(bool(c) for c in getattr(snap, "connected", ()) or ())),
-                        positions=len(getattr(snap, "pos_ticket", ()) or ()))
+        if snap is not None:
+            info.update(firm_risk=finite_or_none(snap.firm_risk), firm_open_risk=finite_or_none(snap.firm_open_risk),
+                        firm_drawdown=finite_or_none(snap.firm_drawdown), accounts=len(snap.account_ids),
+                        connected=int(snap.connected.sum()), positions=int(len(snap.pos_ticket)))
         if self.last_error:
             info["error"] = self.last_error
         try:
