@@ -1,6 +1,6 @@
 """The seed's `PerformanceAggregator`: portfolio summary, group performance and the per-account table.
 
-Differences from the seed, on purpose (see docs/performance.md):
+Differences from the seed, on purpose:
 - `portfolio_return` is the time-weighted return over the window, not `(equity - balance) / balance`
   (that ratio is floating P&L; it is kept as `floating_pnl_ratio`).
 - `daily_pnl` is equity change over the trading day (17:00 New York boundary) minus money moved in,

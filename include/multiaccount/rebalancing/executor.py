@@ -90,6 +90,9 @@ def execute_transfer(transfer: Transfer, ledger: TransferLedger, brokers: Mappin
             return TransferResult(transfer.transfer_id, EXECUTED_NOW, "confirmed by a human")
         return TransferResult(transfer.transfer_id, AWAITING_CONFIRMATION,
                               f"live transfer {transfer.amount} {transfer.from_account} -> {transfer.to_account}")
+    missing = [a for a in (transfer.from_account, transfer.to_account) if a not in brokers]
+    if missing:
+        return TransferResult(transfer.transfer_id, AWAITING_CONFIRMATION, f"NO_BROKER: accounts={','.join(missing)}")
     try:
         err = _leg(brokers[transfer.from_account], -transfer.amount, transfer.transfer_id, since)
         if err is None:
