@@ -23,6 +23,7 @@ from multiaccount.config.models import (
     SessionsConfig,
     SymbolSpec,
     TimeWindow,
+    parse_windows,
 )
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -79,7 +80,7 @@ def fx_market_open(now: datetime, sessions: SessionsConfig) -> bool:
         open_m <= minute_of_week < close_m)
     if not in_week:
         return False
-    return trading_date(now).isoformat() not in set(sessions.holidays)
+    return trading_date(now).isoformat() not in sessions.holidays
 
 
 def window_open(windows: Iterable[TimeWindow], tz_name: str, now: datetime) -> bool:
@@ -87,12 +88,17 @@ def window_open(windows: Iterable[TimeWindow], tz_name: str, now: datetime) -> b
     return any(w.contains(local) for w in windows)
 
 
+@lru_cache(maxsize=256)
+def _parsed(windows: tuple[str, ...]) -> tuple[TimeWindow, ...]:
+    return tuple(parse_windows(list(windows)))
+
+
 def session_open(sessions: SessionsConfig, name: str, now: datetime) -> bool:
     """Is the named session/killzone open at `now` in its own zone?"""
     s = sessions.sessions.get(name)
     if s is None:
         return False
-    return window_open(s.parsed, s.timezone, now)
+    return window_open(_parsed(tuple(s.windows)), s.timezone, now)
 
 
 def any_session_open(sessions: SessionsConfig, names: Iterable[str], now: datetime) -> bool:
@@ -103,7 +109,7 @@ def active_hours_open(limits: GroupLimits, now: datetime) -> bool:
     """A group without `active_hours` is always active; otherwise its windows in its own zone."""
     if not limits.active_hours:
         return True
-    return window_open(limits.windows, limits.active_hours_timezone, now)
+    return window_open(_parsed(tuple(limits.active_hours)), limits.active_hours_timezone, now)
 
 
 def news_blackout(spec: SymbolSpec, news: NewsCalendar, now: datetime,

@@ -242,11 +242,25 @@ def symbol_correlation(firm: FirmConfig, symbol_returns: pd.DataFrame | None) ->
 
 
 def account_return_correlation(equity_history: pd.DataFrame | None, window: int) -> pd.DataFrame | None:
-    """Rolling correlation of account returns over the last `window` observations."""
+    """Rolling correlation of account returns over the last `window` observations (pandas result,
+    for dashboards; the snapshot itself uses `_corr_matrix`)."""
     if equity_history is None or equity_history.shape[0] < 3:
         return None
-    returns = equity_history.iloc[-(window + 1):].pct_change().iloc[1:]
-    return returns.corr(min_periods=3)
+    corr = _corr_matrix(equity_history.to_numpy(dtype=float)[-(window + 1):])
+    return pd.DataFrame(corr, index=equity_history.columns, columns=equity_history.columns)
+
+
+def _corr_matrix(levels: np.ndarray) -> np.ndarray:
+    """Pearson correlation of simple returns of each column; nan where a column does not vary."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.diff(levels, axis=0) / levels[:-1]
+        r = r - np.nanmean(r, axis=0)
+        r = np.nan_to_num(r)
+        cov = r.T @ r
+        d = np.sqrt(np.diag(cov))
+        corr = cov / np.outer(d, d)
+    corr[~np.isfinite(corr)] = np.nan
+    return corr
 
 
 def correlation_risk(net: np.ndarray, corr: np.ndarray) -> float:
@@ -386,16 +400,21 @@ def build_snapshot(firm: FirmConfig, accounts: Iterable[AccountState], positions
     sym_gross = np.bincount(ps, weights=pos_risk, minlength=n_sym)[: len(layout.symbols)]
     corr = symbol_corr if symbol_corr is not None else symbol_correlation(firm, symbol_returns)
 
-    acc_corr = account_return_correlation(equity_history, rc.correlation_window)
+    acc_corr = None
     grp_max_corr = np.full(n_grp, np.nan)
-    if acc_corr is not None:
-        for j, g in enumerate(layout.group_ids):
-            members = [a for a in firm.groups[g].accounts if a in acc_corr.columns]
-            if len(members) >= 2:
-                sub = acc_corr.loc[members, members].to_numpy(copy=True)
-                np.fill_diagonal(sub, np.nan)
-                if np.isfinite(sub).any():
-                    grp_max_corr[j] = np.nanmax(sub)
+    if equity_history is not None and equity_history.shape[0] >= 3:
+        cols = list(equity_history.columns)
+        raw = _corr_matrix(equity_history.to_numpy(dtype=float)[-(rc.correlation_window + 1):])
+        acc_corr = pd.DataFrame(raw, index=cols, columns=cols)
+        col_group = np.array([ag[aidx[c]] if c in aidx else -1 for c in cols])
+        same = (col_group[:, None] == col_group[None, :]) & (col_group[:, None] >= 0)
+        np.fill_diagonal(same, False)
+        masked = np.where(same & np.isfinite(raw), raw, -np.inf)
+        best = masked.max(axis=1)
+        for j in range(n_grp):
+            vals = best[(col_group == j) & np.isfinite(best)]
+            if vals.size:
+                grp_max_corr[j] = vals.max()
 
     for w in warnings:
         log.warning("risk snapshot: %s", w)

@@ -20,7 +20,6 @@ class MaxAccountDrawdown(Limit):
     def evaluate(self, snapshot):
         limit = self.firm.master.risk_controls.max_drawdown_per_account
         out = []
-        for i, a in enumerate(snapshot.account_ids):
-            if snapshot.reported[i]:
-                out.extend(self.graded(Scope.account(a), snapshot.account_drawdown[i], limit))
+        for i in self.candidates(snapshot.account_drawdown, limit, snapshot.reported):
+            out.extend(self.graded(Scope.account(snapshot.account_ids[i]), snapshot.account_drawdown[i], limit))
         return out

@@ -17,8 +17,7 @@ class MaxAccountRisk(Limit):
 
     def evaluate(self, snapshot):
         out = []
-        for i in range(len(snapshot.account_ids)):
-            if snapshot.reported[i]:
-                out.extend(self.graded(Scope.account(snapshot.account_ids[i]), snapshot.account_risk[i],
-                                       snapshot.account_risk_cap[i]))
+        for i in self.candidates(snapshot.account_risk, snapshot.account_risk_cap, snapshot.reported):
+            out.extend(self.graded(Scope.account(snapshot.account_ids[i]), snapshot.account_risk[i],
+                                   snapshot.account_risk_cap[i]))
         return out

@@ -60,6 +60,15 @@ class Limit(ABC):
             return Severity.WARNING
         return None
 
+    def candidates(self, values, limit, reported=None):
+        """Indices worth grading (at or above the warning level): keeps the per-scope loop tiny."""
+        import numpy as np
+
+        mask = np.asarray(values) >= self.warn_fraction * np.asarray(limit) * (1 - 1e-9)
+        if reported is not None:
+            mask &= reported
+        return np.flatnonzero(mask)
+
     def verdict(self, scope: Scope, measured: float, limit: float, severity: Severity, *, until=None,
                 subject: str = "", extra: str = "", action: Action | None = None, **detail) -> Verdict:
         act = action or (self.critical_action if severity is Severity.CRITICAL else self.warning_action)

@@ -24,9 +24,9 @@ class MaxDailyLoss(Limit):
         limit = self.firm.master.master_account.max_daily_loss
         until = next_rollover(snapshot.at)
         out = []
-        for i, a in enumerate(snapshot.account_ids):
-            if snapshot.reported[i]:
-                out.extend(self.graded(Scope.account(a), snapshot.account_daily_loss[i], limit, until=until))
+        for i in self.candidates(snapshot.account_daily_loss, limit, snapshot.reported):
+            out.extend(self.graded(Scope.account(snapshot.account_ids[i]), snapshot.account_daily_loss[i], limit,
+                                   until=until))
         for j, g in enumerate(snapshot.group_ids):
             out.extend(self.graded(Scope.group(g), snapshot.group_daily_loss[j], limit, until=until))
         out.extend(self.graded(Scope.firm(), snapshot.firm_daily_loss, limit, until=until))

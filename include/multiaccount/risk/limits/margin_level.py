@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from multiaccount.domain.model import Scope, Severity
 from multiaccount.risk.limits.base import Limit, register
 from multiaccount.risk.verdict import Action
@@ -24,9 +26,11 @@ class MarginLevel(Limit):
     def evaluate(self, snapshot):
         buffer = self.firm.master.risk_controls.margin_level_buffer
         out = []
-        for i, a in enumerate(snapshot.account_ids):
+        floor = snapshot.margin_so_call * buffer / self.warn_fraction
+        for i in np.flatnonzero(snapshot.reported & (snapshot.margin_level <= floor)):
+            a = snapshot.account_ids[i]
             level = float(snapshot.margin_level[i])
-            if not snapshot.reported[i] or not math.isfinite(level):
+            if not math.isfinite(level):
                 continue
             threshold = float(snapshot.margin_so_call[i]) * buffer
             if level <= threshold:

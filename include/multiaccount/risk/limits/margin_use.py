@@ -20,7 +20,6 @@ class MarginUse(Limit):
     def evaluate(self, snapshot):
         limit = self.firm.master.risk_controls.margin_call_threshold
         out = []
-        for i, a in enumerate(snapshot.account_ids):
-            if snapshot.reported[i]:
-                out.extend(self.graded(Scope.account(a), snapshot.margin_use[i], limit))
+        for i in self.candidates(snapshot.margin_use, limit, snapshot.reported):
+            out.extend(self.graded(Scope.account(snapshot.account_ids[i]), snapshot.margin_use[i], limit))
         return out
