@@ -155,3 +155,14 @@ def test_measured_vs_limit_when_units_differ_then_formatted_for_a_person(measure
     event = replace(EVENTS["state_change"](), measured=measured, limit=limit, data=data)
 
     assert measured_vs_limit(event) == expected
+
+
+def test_import_when_alerts_package_loaded_then_airflow_is_not_imported():
+    import subprocess
+    import sys
+
+    code = ("import sys, multiaccount.alerts, multiaccount.alerts.cli, multiaccount.alerts.events; "
+            "print(sorted(m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+    assert out.strip() == "[]"
