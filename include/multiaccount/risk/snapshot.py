@@ -302,6 +302,8 @@ def build_snapshot(firm: FirmConfig, accounts: Iterable[AccountState], positions
         if i is None:
             warnings.append(f"UNKNOWN_ACCOUNT: {st.account_id} is not configured; ignored")
             continue
+        if not st.connected and st.equity <= 0 and st.balance <= 0:
+            continue  # the pool's placeholder for an account never reached: no data, not a 100 % loss
         fx = market.rate(st.currency, firm_ccy) if st.currency != firm_ccy else 1.0
         equity[i], balance[i], margin[i] = st.equity * fx, st.balance * fx, st.margin * fx
         connected[i], reported[i] = st.connected, True
