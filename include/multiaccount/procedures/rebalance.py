@@ -1,7 +1,7 @@
 """Rebalancing (seed step 5 of startup, and its own DAG): targets, drift, a transfer plan, execution.
 
 Targets: each group gets `allocation_percentage` of the firm's equity, split equally among its
-trading (non-standby) accounts. The plan moves money from accounts above target to accounts below,
+accounts (a standby account keeps its share to trade on failover). The plan moves money from accounts above target to accounts below,
 never below what the giver needs for its open margin (margin x (1 + transfer_margin_buffer)), and
 never a leg smaller than `min_transfer`. Money is Decimal throughout.
 
@@ -30,7 +30,7 @@ def compute_targets(run: dict[str, Any] | RunInfo, app: App | None = None) -> di
     total = sum(equity.values(), Decimal(0))
     rows: dict[str, Any] = {}
     for group, definition in app.firm.groups.items():
-        traders = [a for a in definition.accounts if not app.firm.accounts[a].account_info.standby]
+        traders = list(definition.accounts)  # a standby account keeps its share: it trades on failover
         if not traders:
             continue
         group_target = total * Decimal(str(app.firm.group_limits(group).allocation_percentage))
