@@ -86,8 +86,8 @@ def _run_processes(target, args_for, n: int) -> list:  # noqa: ANN001
 @pytest.mark.xdist_group("store_processes")
 def test_reserve_when_processes_retry_same_ids_then_each_reserved_once(db_url):
     Store.open(db_url)
-    ids = [f"ma-p{i:04d}" for i in range(60)]
-    won = _run_processes(_workers.reserve_orders, lambda i: (db_url, ids if i % 2 else ids[::-1]), 4)
+    ids = [f"ma-p{i:04d}" for i in range(40)]
+    won = _run_processes(_workers.reserve_orders, lambda i: (db_url, ids if i % 2 else ids[::-1]), 3)
     assert sum(won) == len(ids)
     assert len(Store.open(db_url).orders.list()) == len(ids)
 
@@ -96,7 +96,7 @@ def test_reserve_when_processes_retry_same_ids_then_each_reserved_once(db_url):
 @pytest.mark.xdist_group("store_processes")
 def test_set_when_processes_race_with_expected_version_then_no_update_lost(db_url):
     store = Store.open(db_url)
-    procs, times = 4, 10
+    procs, times = 3, 10
     _run_processes(_workers.bump_state, lambda i: (db_url, times), procs)
     record = store.trading_states.get(Scope.firm())
     history = store.trading_states.history(Scope.firm(), limit=100)

@@ -13,15 +13,16 @@ import os
 import threading
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from multiaccount import paths
+
+if TYPE_CHECKING:  # alembic is imported lazily: most processes only open an already-migrated store
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,8 @@ def dispose_engine(url: str | None = None) -> None:
 
 
 def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", (url or db_url()).replace("%", "%%"))
@@ -102,11 +105,15 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""
 
 
 def current_revision(url: str | None = None) -> str | None:
     """The revision the database is at, or None when it was never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
     with get_engine(url).connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
         return ctx.get_current_revision()
@@ -114,6 +121,8 @@ def current_revision(url: str | None = None) -> str | None:
 
 def upgrade(url: str | None = None, revision: str = "head") -> str:
     """Migrate the database at `url` to `revision` (idempotent); returns the revision reached."""
+    from alembic import command
+
     url = url or db_url()
     engine = get_engine(url)
     with _lock, engine.begin() as conn:
@@ -171,6 +180,6 @@ def drop_database(url: str) -> None:
         with admin.connect() as conn:
             conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                               "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": parsed.database})
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{parsed.database}"')
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
     finally:
         admin.dispose()

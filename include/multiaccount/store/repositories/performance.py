@@ -4,14 +4,16 @@ a rerun of end-of-day or the monthly review replaces its row instead of adding o
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import select
 
 from multiaccount.domain import Scope
 from multiaccount.store.models import DailyPerformanceRow, MonthlyPerformanceRow
 from multiaccount.store.repositories.base import Repository, upsert, when
+
+if TYPE_CHECKING:  # pandas is imported when a frame is asked for, not by every store user
+    import pandas as pd
 
 DAILY_FIELDS = {"start_equity", "end_equity", "pnl", "return_pct", "drawdown", "trades", "wins", "volume",
                 "commission", "swap", "data"}
@@ -62,6 +64,8 @@ class PerformanceRepository(Repository):
 
     def daily_frame(self, scope: Scope | str | None = None, since: date | None = None,
                     until: date | None = None) -> pd.DataFrame:
+        import pandas as pd
+
         cols = ["day", "scope", *sorted(DAILY_FIELDS - {"data"})]
         rows = self.daily(scope, since, until)
         return pd.DataFrame([[getattr(r, c) for c in cols] for r in rows], columns=cols)

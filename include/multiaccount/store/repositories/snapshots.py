@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import func, select
 
 from multiaccount.domain import AccountState
 from multiaccount.store.models import AccountSnapshot
 from multiaccount.store.repositories.base import Repository, when
+
+if TYPE_CHECKING:  # pandas is imported when a frame is asked for, not by every store user
+    import pandas as pd
 
 SERIES_COLUMNS = ["at", "account_id", "balance", "equity", "margin", "margin_free", "margin_level", "connected"]
 
@@ -60,6 +63,8 @@ class SnapshotRepository(Repository):
     def series(self, account_id: str | None = None, since: datetime | None = None,
                until: datetime | None = None) -> pd.DataFrame:
         """Snapshots as a DataFrame (columns SERIES_COLUMNS, `at` tz-aware UTC), oldest first."""
+        import pandas as pd
+
         q = select(*(getattr(AccountSnapshot, c) for c in SERIES_COLUMNS)).order_by(AccountSnapshot.at,
                                                                                      AccountSnapshot.id)
         if account_id is not None:
