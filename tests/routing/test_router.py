@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from multiaccount.domain import OrderStatus, Scope, Side, TradingSignal, TradingState, client_order_id
 from multiaccount.routing import SignalRouter, eligible_accounts, parse_signal
@@ -123,3 +125,19 @@ def test_eligible_accounts_when_backup_also_halted_then_failover_unavailable(see
     e = eligible_accounts(seed_firm, signal(), NOW, states, {a: True for a in seed_firm.accounts})
     assert [t.account_id for t in e.targets] == ["SW_001"]
     assert e.skipped["EU_HF_005"].startswith("FAILOVER_UNAVAILABLE: backup=EU_HF_005 for EU_HF_001")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ids=st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=8))
+def test_route_when_signals_replayed_in_any_order_then_each_account_gets_one_order_per_signal(
+        seed_firm, risk_quotes, clock, ids):
+    from multiaccount.domain.ports import InMemoryOrderLedger, InMemoryTradingStateRepository, RecordingEventSink
+    from multiaccount.risk import TradingStateService
+    pool = FakePool(seed_firm, seed_states(seed_firm), risk_quotes)
+    states = TradingStateService(InMemoryTradingStateRepository(), RecordingEventSink(), clock, seed_firm.group_of)
+    router = SignalRouter(seed_firm, pool, InMemoryOrderLedger(), states, clock)
+    for i in ids:
+        router.route(signal(id=i))
+    keys = [(it.signal_id, it.account_id) for it in pool.sent]
+    assert len(keys) == len(set(keys))
+    assert {s for s, _ in keys} <= set(ids)

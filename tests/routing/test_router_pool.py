@@ -11,7 +11,6 @@ from multiaccount.domain import OrderStatus, Side, TradingSignal
 from multiaccount.routing import SignalRouter
 
 
-@pytest.mark.slow
 def test_route_when_real_simulated_pool_then_specialists_filled_and_replay_opens_nothing(
         seed_firm, clock, order_ledger, state_service):
     with build_pool(seed_firm, clock=clock, mode="simulated", seed=7, pool_mode="thread", reconnect_attempts=2,
