@@ -61,11 +61,11 @@ def risk_watch():
     @task
     def alert(event: dict) -> int:
         """Critical alert for a dead monitor; a summary of critical events."""
+        from multiaccount.bootstrap import bootstrap
         from multiaccount.realtime import watch
-        from multiaccount.realtime.runtime import build_runtime
 
-        rt = build_runtime()
-        return watch.alert(event, rt.alerts, rt.clock.now())
+        app = bootstrap()
+        return watch.alert(event, app.events, app.clock.now())
 
     @task
     def escalate(event: dict) -> dict:
@@ -78,19 +78,19 @@ def risk_watch():
     @task
     def record_incident(event: dict, escalation: dict) -> int | None:
         """An incident with the events' timeline (idempotent by key)."""
+        from multiaccount.bootstrap import bootstrap
         from multiaccount.realtime import watch
-        from multiaccount.realtime.runtime import build_runtime
 
-        rt = build_runtime()
-        return watch.record(event, escalation, rt.store, rt.clock.now())
+        app = bootstrap()
+        return watch.record(event, escalation, app.store, app.clock.now())
 
     @task
     def acknowledge(event: dict) -> None:
         """Advance the cursor so the next run waits for something new."""
+        from multiaccount.bootstrap import bootstrap
         from multiaccount.realtime import watch
-        from multiaccount.store import Store
 
-        watch.acknowledge(event, Store.open())
+        watch.acknowledge(event, bootstrap().store)
 
     event = wait.output
     alerted = alert(event)

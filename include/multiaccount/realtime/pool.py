@@ -98,3 +98,34 @@ class FleetPool:
 
     def close(self) -> None:
         self._ex.shutdown(wait=False, cancel_futures=True)
+
+
+class TerminalPoolAdapter:
+    """`PoolPort` over `multiaccount.brokers.pool.TerminalPool`: per-account position reads raise when
+    the terminal is unreachable (flatten must know), everything else passes through."""
+
+    def __init__(self, pool: Any):
+        self.inner = pool
+
+    def account_states(self) -> Mapping[str, AccountState]:
+        return self.inner.account_states()
+
+    def positions(self, account_id: str | None = None) -> list[Position]:
+        if account_id is not None:
+            return list(self.inner.call(account_id, "positions"))
+        return as_positions(self.inner.positions())
+
+    def close_positions(self, account_id: str, tickets: Sequence[int] | None = None) -> list[OrderOutcome]:
+        return list(self.inner.close_positions(account_id, tickets))
+
+    def send_many(self, intents: Sequence[OrderIntent]) -> list[OrderOutcome]:
+        return list(self.inner.send_many(list(intents)))
+
+    def call(self, account_id: str, method: str, *args: Any) -> Any:
+        return self.inner.call(account_id, method, *args)
+
+    def status(self) -> Mapping[str, Any]:
+        return self.inner.status()
+
+    def close(self) -> None:
+        self.inner.stop()

@@ -241,25 +241,22 @@ def snapshot_view(snap: RiskSnapshot, verdicts: list[Any]) -> dict[str, Any]:
                           "reason": v.reason} for v in verdicts]}
 
 
-def _default_pool(app: Any, firm: FirmConfig, clock: Clock) -> PoolPort:
-    try:
-        from multiaccount.brokers.pool import build_pool  # type: ignore[import-not-found]
-    except ImportError:
-        try:
-            from multiaccount.brokers import build_pool  # type: ignore[attr-defined,no-redef]
-        except ImportError:
-            build_pool = None  # type: ignore[assignment]
-    if build_pool is not None:
-        return build_pool(firm, clock=clock, scenario=os.environ.get("MULTIACCOUNT_SCENARIO") or None)
-    from multiaccount.realtime.pool import FleetPool
+def _default_pool(firm: FirmConfig, clock: Clock) -> PoolPort:
+    """The brokers package's terminal pool (simulated state shared under MULTIACCOUNT_HOME/sim)."""
+    from multiaccount.brokers.factory import build_pool
+    from multiaccount.realtime.pool import TerminalPoolAdapter
 
-    return FleetPool(app.fleet, list(firm.accounts))
+    pool = build_pool(firm, clock=clock, scenario=os.environ.get("MULTIACCOUNT_SCENARIO") or None)
+    return TerminalPoolAdapter(pool.start())
 
 
 def build_runtime(app: Any = None, *, pool: PoolPort | None = None, store: Any = None,
                   alerts: EventSink | None = None, publishers: list[EventPublisher] | None = None,
                   spill_path: Any = None, flatten_backoff_seconds: float = 0.2) -> Runtime:
-    """Wire the realtime service from `bootstrap()` (or the given app) plus the overrides."""
+    """Wire the realtime service from `bootstrap()` (or the given app) plus the overrides.
+
+    The pool is `pool`, else `app.extras["realtime_pool"]` (tests, the demo), else a started
+    `TerminalPool` from the brokers package."""
     if app is None:
         from multiaccount.bootstrap import bootstrap
 
@@ -269,7 +266,8 @@ def build_runtime(app: Any = None, *, pool: PoolPort | None = None, store: Any =
     alerts = alerts if alerts is not None else (app.events or RecordingEventSink())
     states = TradingStateService(store.trading_states if store is not None else app.states, alerts, clock,
                                  group_of=firm.group_of)
-    pool = pool if pool is not None else _default_pool(app, firm, clock)
+    pool = pool if pool is not None else (getattr(app, "extras", {}).get("realtime_pool")
+                                          or _default_pool(firm, clock))
     if publishers is None:
         redis_pub = redis_publisher_from_env()
         publishers = [redis_pub] if redis_pub is not None else []
