@@ -74,3 +74,19 @@ def test_build_alerts_when_no_slack_in_environment_then_log_delivery_and_nothing
     assert report.transport == "log" and len(report.sent) == 1
     assert "Slack not configured" in caplog.text and "Daily loss limit breached" in caplog.text
     assert service.pending()[0].status == "sent"
+
+
+def test_deliver_when_other_code_enqueued_a_plain_text_row_then_it_is_posted_as_text(
+        sqlite_store, seed_firm, clock, bot_transport, slack_server):
+    sqlite_store.outbox.enqueue("resume|firm", "critical", "#risk-critical", {"text": "Trading resumed by ops"},
+                                at=clock.now())
+    service = build_alerts(seed_firm, sqlite_store, clock=clock, transport=bot_transport)
+
+    report = service.deliver_pending()
+    clock.advance(seed_firm.alerts.escalate_after_seconds)
+    escalated = service.deliver_pending()
+
+    assert report.sent == [1] and escalated.escalated == [1]
+    first, escalation = slack_server.posts()
+    assert "Trading resumed by ops" in first["text"] and first["channel"] == "#risk-critical"
+    assert "Trading resumed by ops" in escalation["text"] and escalation["text"].startswith("<!here>")

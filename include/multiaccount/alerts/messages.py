@@ -180,7 +180,7 @@ def render_event(event: DomainEvent, ctx: RenderContext, item: OutboxItem | None
 
 def render_escalation(item: OutboxItem, ctx: RenderContext) -> SlackMessage:
     """Re-post of an unacknowledged critical alert, with a channel mention so someone is woken up."""
-    original = event_from_dict(item.payload["event"])
+    original = event_from_dict(item.event_dict)
     original_id = item.reply_to
     waited = int(item.payload.get("unacknowledged_seconds", 0))
     lead = (f"{ESCALATION_MENTION} *Unacknowledged critical alert #{original_id}* for {waited // 60} min "

@@ -93,8 +93,22 @@ class OutboxItem:
     escalated_at: datetime | None = None
 
     @property
+    def event_dict(self) -> dict[str, Any]:
+        """The stored event; rows other code enqueued straight into the store (e.g. `{"text": ...}`)
+        get a plain event built from their payload, so they are delivered too."""
+        if "event" in self.payload:
+            return self.payload["event"]
+        p = self.payload
+        title = str(p.get("title") or p.get("text") or p.get("kind") or self.dedupe_key)
+        detail = str(p.get("detail") or (p.get("text") if p.get("title") else "") or "")
+        return {"kind": str(p.get("kind") or "message"), "severity": self.severity.value,
+                "scope": str(p.get("scope") or "firm"), "title": title[:300], "detail": detail,
+                "action": str(p.get("action") or ""), "at": self.created_at.isoformat(),
+                "data": {k: json_safe(v) for k, v in p.items() if k in ("url", "fields", "links", "unit")}}
+
+    @property
     def event(self) -> DomainEvent:
-        return event_from_dict(self.payload["event"])
+        return event_from_dict(self.event_dict)
 
     @property
     def reply_to(self) -> int | None:

@@ -158,7 +158,7 @@ class AlertService:
         escalated: list[int] = []
         for item in self.outbox.unacknowledged(Severity.CRITICAL, cutoff):
             waited = (now - item.sent_at).total_seconds() if item.sent_at else 0
-            payload: dict[str, Any] = {"type": "escalation", "reply_to": item.id, "event": item.payload["event"],
+            payload: dict[str, Any] = {"type": "escalation", "reply_to": item.id, "event": item.event_dict,
                                        "unacknowledged_seconds": int(waited)}
             self.outbox.enqueue(f"escalation|{item.id}", Severity.CRITICAL, self.channel_for(Severity.CRITICAL),
                                 payload, now, max(1, self.config.escalate_after_seconds))
@@ -181,7 +181,7 @@ class AlertService:
         if acked is not None and before is not None and before.acked_at is None:
             self.outbox.enqueue(f"ack|{target_id}", acked.severity, acked.channel,
                                 {"type": "acknowledgement", "reply_to": target_id, "actor": actor,
-                                 "acked_at": now.strftime("%Y-%m-%d %H:%M:%S UTC"), "event": acked.payload["event"]},
+                                 "acked_at": now.strftime("%Y-%m-%d %H:%M:%S UTC"), "event": acked.event_dict},
                                 now, ACK_DEDUPE_SECONDS)
             log.info("alert #%s acknowledged by %s", target_id, actor, extra={"alert_id": target_id, "actor": actor})
         return acked

@@ -24,14 +24,15 @@ SCAN_LIMIT = 500  # sent rows examined for escalation; far more than a working d
 class StoreOutbox:
     """`AlertOutbox` over the store's outbox and audit repositories."""
 
-    def __init__(self, outbox: Any, audit: Any, claim_lease: timedelta = CLAIM_LEASE):
+    def __init__(self, outbox: Any, audit: Any, claim_lease: timedelta = CLAIM_LEASE, store: Any | None = None):
         self.repo = outbox
         self.audit = audit
         self.claim_lease = claim_lease
+        self.store = store  # for the indexed thread lookup; without it a scan of recent rows is used
 
     @classmethod
     def from_store(cls, store: Any) -> StoreOutbox:
-        return cls(store.outbox, store.audit)
+        return cls(store.outbox, store.audit, store=store)
 
     # ------------------------------------------------------------------ row <-> item
     def _marks(self, action: str) -> dict[int, Any]:
@@ -79,6 +80,15 @@ class StoreOutbox:
         return self._item(row) if row is not None else None
 
     def thread_root(self, dedupe_key: str, channel: str, before_id: int) -> str | None:
+        if self.store is not None:  # uses the (dedupe_key, created_at) index; the store has no such method yet
+            from sqlalchemy import select
+
+            from multiaccount.store.models import AlertOutboxRow as Row
+
+            with self.store.session() as s:
+                return s.scalar(select(Row.thread_ts).where(
+                    Row.dedupe_key == dedupe_key, Row.channel == channel, Row.id < before_id, Row.status == "sent",
+                    Row.thread_ts.is_not(None)).order_by(Row.id).limit(1))
         rows = [r for r in self.repo.list(status="sent", limit=SCAN_LIMIT)
                 if r.dedupe_key == dedupe_key and r.channel == channel and r.id < before_id and r.thread_ts]
         return min(rows, key=lambda r: r.id).thread_ts if rows else None
