@@ -67,14 +67,26 @@ class BrokerFleet:
 
 
 def _pool_fleet(firm: FirmConfig, clock: Clock, mode: str | None, scenario: str | None) -> Fleet:
-    """The brokers package's terminal pool, adapted to `Fleet` through its per-account brokers."""
+    """Brokers built by the brokers package for the configured mode, one per account, on first use.
+
+    A procedure task touches one or a few accounts for seconds, so it builds just those brokers in
+    its own process (`build_broker`); Airflow's `mt5_terminals` pool bounds how many run at once.
+    The long-running realtime service uses the full `TerminalPool` instead.
+    """
     try:
-        from multiaccount.brokers.pool import build_pool
+        from multiaccount.brokers.factory import build_broker
     except ImportError:
         return simulated_fleet(firm, clock)
-    pool = build_pool(firm, clock=clock, mode=mode, scenario=scenario)
-    getter = getattr(pool, "broker", None) or getattr(pool, "broker_for")
-    return BrokerFleet(getter)
+    cache: dict[str, Any] = {}
+
+    def get(account_id: str) -> Any:
+        if account_id not in firm.accounts:
+            raise KeyError(f"unknown account {account_id}")
+        if account_id not in cache:
+            cache[account_id] = build_broker(firm, account_id, clock=clock, mode=mode, scenario=scenario)
+        return cache[account_id]
+
+    return BrokerFleet(get)
 
 
 def simulated_fleet(firm: FirmConfig, clock: Clock | None = None) -> BrokerFleet:
