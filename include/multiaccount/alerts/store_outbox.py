@@ -103,8 +103,21 @@ class StoreOutbox:
         return self._item(row)
 
     def unacknowledged(self, severity: Severity, sent_before: datetime) -> list[OutboxItem]:
+        if self.store is not None:
+            from sqlalchemy import select
+
+            from multiaccount.store.models import AlertOutboxRow as Row
+
+            with self.store.session() as s:
+                candidates = list(s.scalars(select(Row).where(
+                    Row.status == "sent", Row.severity == severity.value, Row.sent_at <= sent_before)
+                    .order_by(Row.id.desc()).limit(SCAN_LIMIT)))
+        else:
+            candidates = self.repo.list(status="sent", limit=SCAN_LIMIT)
+        if not candidates:
+            return []
         acks, escalations = self._marks(ACK_ACTION), self._marks(ESCALATED_ACTION)
-        rows = [r for r in self.repo.list(status="sent", limit=SCAN_LIMIT)
+        rows = [r for r in candidates
                 if r.severity == severity.value and r.sent_at is not None and r.sent_at <= sent_before
                 and r.id not in acks and r.id not in escalations and (r.payload or {}).get("reply_to") is None]
         return [self._item(r, acks, escalations) for r in sorted(rows, key=lambda r: r.id)]
