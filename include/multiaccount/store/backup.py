@@ -16,7 +16,6 @@ restore only writes into an empty database and never overwrites.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import os
@@ -318,54 +317,87 @@ def read_manifest(path: Path | str) -> dict[str, Any]:
             raise BackupCorruptError(f"{path.name}: archive unreadable ({exc})") from exc
 
 
-def _iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
-    """(name, bytes) of every member in order; any read error is corruption."""
+@contextmanager
+def _members(path: Path) -> Iterator[Iterator[tuple[str, BinaryIO]]]:
+    """Stream (name, file object) of every member in archive order; any read error is corruption."""
     with _open_archive(path) as tar:
-        try:
+        def generate() -> Iterator[tuple[str, BinaryIO]]:
             for member in tar:
                 if not member.isfile() or not _safe_member(member.name):
                     raise BackupCorruptError(f"{path.name}: unexpected member {member.name!r}")
-                yield member.name, tar.extractfile(member).read()
+                yield member.name, tar.extractfile(member)
+
+        try:
+            yield generate()
         except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
             raise BackupCorruptError(f"{path.name}: archive truncated or damaged ({exc})") from exc
 
 
-def _load_verified(path: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """Read every member and check it against the manifest. Returns (manifest, files)."""
-    files: dict[str, bytes] = {}
+def _digest_stream(fh: BinaryIO) -> tuple[str, int]:
+    digest, lines = hashlib.sha256(), 0
+    for chunk in iter(lambda: fh.read(1 << 20), b""):
+        digest.update(chunk)
+        lines += chunk.count(b"\n")
+    return digest.hexdigest(), lines
+
+
+def _expected_files(manifest: dict[str, Any]) -> dict[str, tuple[str, int | None]]:
+    expected: dict[str, tuple[str, int | None]] = {
+        t["file"]: (t["sha256"], int(t["rows"])) for t in manifest["tables"].values()}
+    expected.update({n: (sha, None) for n, sha in manifest["files"].items()})
+    return expected
+
+
+def _check_member(path: Path, name: str, expected: dict[str, tuple[str, int | None]], sha: str, rows: int) -> None:
+    if name not in expected:
+        raise BackupCorruptError(f"{path.name}: unexpected member {name!r}")
+    want_sha, want_rows = expected[name]
+    if sha != want_sha:
+        raise BackupCorruptError(f"{path.name}: checksum mismatch in {name}")
+    if want_rows is not None and rows != want_rows:
+        raise BackupCorruptError(f"{path.name}: {name} has {rows} rows, manifest says {want_rows}")
+
+
+def _load_verified(path: Path) -> dict[str, Any]:
+    """Stream every member once and check it against the manifest (bounded memory). Returns the manifest."""
     manifest: dict[str, Any] | None = None
-    for name, data in _iter_members(path):
-        if manifest is None:
-            if name != MANIFEST:
-                raise BackupCorruptError(f"{path.name}: first member is not {MANIFEST}")
-            manifest = _parse_manifest(data, path.name)
-            continue
-        files[name] = data
+    seen: set[str] = set()
+    with _members(path) as members:
+        for name, fh in members:
+            if manifest is None:
+                if name != MANIFEST:
+                    raise BackupCorruptError(f"{path.name}: first member is not {MANIFEST}")
+                manifest = _parse_manifest(fh.read(), path.name)
+                expected = _expected_files(manifest)
+                continue
+            if name in seen:
+                raise BackupCorruptError(f"{path.name}: member {name!r} appears twice")
+            seen.add(name)
+            _check_member(path, name, expected, *_digest_stream(fh))
     if manifest is None:
         raise BackupCorruptError(f"{path.name}: empty archive")
-    expected = {t["file"]: (t["sha256"], int(t["rows"])) for t in manifest["tables"].values()}
-    expected.update({n: (sha, None) for n, sha in manifest["files"].items()})
-    missing = sorted(set(expected) - set(files))
-    extra = sorted(set(files) - set(expected))
-    if missing or extra:
-        raise BackupCorruptError(f"{path.name}: members missing {missing} / unexpected {extra}")
-    for name, (sha, rows) in expected.items():
-        if hashlib.sha256(files[name]).hexdigest() != sha:
-            raise BackupCorruptError(f"{path.name}: checksum mismatch in {name}")
-        found = files[name].count(b"\n")
-        if rows is not None and found != rows:
-            raise BackupCorruptError(f"{path.name}: {name} has {found} rows, manifest says {rows}")
+    missing = sorted(set(expected) - seen)
+    if missing:
+        raise BackupCorruptError(f"{path.name}: members missing {missing}")
     unknown = sorted(set(manifest["tables"]) - set(Base.metadata.tables))
     if unknown:
         raise BackupCorruptError(f"{path.name}: tables {unknown} are not part of this store's schema")
-    return manifest, files
+    return manifest
+
+
+def _read_member(path: Path, wanted: str) -> bytes:
+    with _members(path) as members:
+        for name, fh in members:
+            if name == wanted:
+                return fh.read()
+    raise BackupCorruptError(f"{path.name}: no member {wanted}")
 
 
 def verify_backup(path: Path | str, store=None) -> BackupInfo:  # noqa: ANN001 - Store
     """Full check of an archive (every checksum, every row count); raises BackupCorruptError.
     With `store`, the archive's SHA-256 must also match the one indexed when it was written."""
     path = Path(path)
-    manifest, _ = _load_verified(path)
+    manifest = _load_verified(path)
     info = _info_from_manifest(path, manifest, _sha256_file(path))
     if store is not None:
         indexed = store.backups.get(path.name)
@@ -378,8 +410,9 @@ def verify_backup(path: Path | str, store=None) -> BackupInfo:  # noqa: ANN001 -
 
 def read_account_states(path: Path | str) -> dict[str, Any]:
     """The broker-side account states stored in a (verified) archive."""
-    _, files = _load_verified(Path(path))
-    return json.loads(files[ACCOUNTS])
+    path = Path(path)
+    _load_verified(path)
+    return json.loads(_read_member(path, ACCOUNTS))
 
 
 def list_backups(directory: Path | None = None) -> list[BackupInfo]:
@@ -443,6 +476,22 @@ def _reset_sequences(conn: Connection) -> None:
                               f"COALESCE(MAX({col.name}), 1), MAX({col.name}) IS NOT NULL) FROM {table.name}"))
 
 
+def _insert_stream(conn: Connection, table: Table, fh: BinaryIO) -> tuple[str, int]:
+    """Insert a table dump line by line in batches; returns (sha256, rows) of what was read, so a
+    member that changed since verification is caught and the whole restore rolls back."""
+    decode, digest, rows, batch = _decoder(table), hashlib.sha256(), 0, []
+    for line in fh:
+        digest.update(line)
+        rows += 1
+        batch.append(decode(json.loads(line)))
+        if len(batch) >= BATCH:
+            conn.execute(table.insert(), batch)
+            batch = []
+    if batch:
+        conn.execute(table.insert(), batch)
+    return digest.hexdigest(), rows
+
+
 def restore_backup(path: Path | str, target_url: str) -> RestoreReport:
     """Restore an archive into the empty database at `target_url`, then verify it row for row.
 
@@ -450,32 +499,28 @@ def restore_backup(path: Path | str, target_url: str) -> RestoreReport:
     Raises RestoreVerificationError when the restored content differs from the archive.
     """
     path = Path(path)
-    manifest, files = _load_verified(path)
+    manifest = _load_verified(path)
     if make_url(target_url).get_backend_name() not in ("sqlite", "postgresql"):
         raise BackupError(f"unsupported target database {redact(target_url)}")
     _assert_empty(target_url)
     revision = manifest["revision"] or "head"
     upgrade(target_url, revision)
-    with get_engine(target_url).begin() as conn:
-        for table in Base.metadata.sorted_tables:
-            entry = manifest["tables"].get(table.name)
-            if entry is None:
-                continue
-            decode = _decoder(table)
-            batch: list[dict[str, Any]] = []
-            for line in io.BytesIO(files[entry["file"]]):
-                batch.append(decode(json.loads(line)))
-                if len(batch) >= BATCH:
-                    conn.execute(table.insert(), batch)
-                    batch = []
-            if batch:
-                conn.execute(table.insert(), batch)
+    tables_by_file = {t["file"]: Base.metadata.tables[n] for n, t in manifest["tables"].items()}
+    expected = _expected_files(manifest)
+    accounts: dict[str, Any] = {}
+    with get_engine(target_url).begin() as conn, _members(path) as members:
+        for name, fh in members:
+            if name == ACCOUNTS:
+                blob = fh.read()
+                _check_member(path, name, expected, hashlib.sha256(blob).hexdigest(), 0)
+                accounts = json.loads(blob)
+            elif name in tables_by_file:
+                _check_member(path, name, expected, *_insert_stream(conn, tables_by_file[name], fh))
         _reset_sequences(conn)
     restored = table_checksums(target_url)
     mismatches = [f"{name}: archive {TableSummary(int(t['rows']), t['sha256'])} != restored {restored.get(name)}"
                   for name, t in manifest["tables"].items()
                   if restored.get(name) != TableSummary(int(t["rows"]), t["sha256"])]
-    accounts = json.loads(files[ACCOUNTS])
     report = RestoreReport(redact(target_url), revision, restored, accounts, mismatches)
     if mismatches:
         raise RestoreVerificationError("restore verification failed: " + "; ".join(mismatches))
