@@ -44,6 +44,7 @@ from multiaccount.domain.ports import DomainEvent, EventSink
 log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT = 120.0
+MAX_RESTARTS = 20  # a worker that dies more often than this is left down (reported) instead of looping
 
 
 class WorkerCrashed(BrokerUnavailable):
@@ -330,6 +331,11 @@ class TerminalPool:
         code = getattr(runner, "exitcode", None)
         log.error("terminal worker %s died (exit code %s); restarting; accounts %s", w.index, code, w.accounts)
         self._fail_pending(w, WorkerCrashed(f"terminal worker {w.index} crashed (exit code {code})"))
+        if w.restarts >= MAX_RESTARTS:
+            log.critical("terminal worker %s crashed %s times: not restarting it", w.index, w.restarts)
+            for a in w.accounts:
+                self._mark(a, False, f"worker {w.index} keeps crashing (exit code {code}); gave up")
+            return
         self._spawn(w)
         w.restarts += 1
         for a in w.accounts:

@@ -132,6 +132,7 @@ class Market:
         self._news_after = timedelta(minutes=news.window_after_minutes if news else 15)
         self._blocks: dict[int, np.ndarray] = {}  # block -> cumulative daily factor levels (BLOCK_DAYS+1, F+1)
         self._days: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._mids: dict[tuple[str, datetime], float] = {}
         self._loadings = {name: self._loading(spec) for name, spec in symbols.symbols.items()}
         self._anchor = self._factors_at(ANCHOR)
 
@@ -215,6 +216,16 @@ class Market:
         return t if self.is_open(t) else last_close(t, self.holidays)
 
     def mid(self, symbol: str, t: datetime) -> float:
+        key = (symbol, t)
+        cached = self._mids.get(key)
+        if cached is not None:
+            return cached
+        if len(self._mids) > 4096:
+            self._mids.clear()
+        value = self._mids[key] = self._mid(symbol, t)
+        return value
+
+    def _mid(self, symbol: str, t: datetime) -> float:
         spec = self.spec(symbol)
         pt = self.price_time(t)
         log_price = math.log(self.symbols.reference_prices[symbol]) + float(

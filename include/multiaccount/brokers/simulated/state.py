@@ -17,7 +17,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,21 @@ from multiaccount import paths
 SCENARIO_FILE = "scenario.json"
 
 
+_made: set[Path] = set()
+
+
 def sim_dir() -> Path:
-    return paths.sub("sim")
+    """`MULTIACCOUNT_HOME/sim`, created once per process (this is on every call's path)."""
+    path = Path(os.environ.get("MULTIACCOUNT_HOME") or paths.PROJECT_ROOT / "var") / "sim"
+    if path not in _made or not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        _made.add(path)
+    return path
+
+
+def scenario_path() -> Path:
+    """Where the shared scenario lives (no directory creation: this is on every call's path)."""
+    return Path(os.environ.get("MULTIACCOUNT_HOME") or paths.PROJECT_ROOT / "var") / "sim" / SCENARIO_FILE
 
 
 @dataclass
@@ -57,8 +70,7 @@ class Book:
         return t
 
     def to_json(self) -> str:
-        data = asdict(self)
-        data.pop("dirty")
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "dirty"}
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -73,13 +85,16 @@ class StateStore:
         self._root = root
         self._cache: dict[Path, tuple[tuple[int, int, int], Book]] = {}
         self._locks: dict[Path, threading.Lock] = {}
+        self._lock_files: dict[Path, Any] = {}
         self._guard = threading.Lock()
 
     @property
     def root(self) -> Path:
         if self._root is None:
             return sim_dir()
-        self._root.mkdir(parents=True, exist_ok=True)
+        if self._root not in _made:
+            self._root.mkdir(parents=True, exist_ok=True)
+            _made.add(self._root)
         return self._root
 
     def path(self, login: int) -> Path:
@@ -89,11 +104,22 @@ class StateStore:
         with self._guard:
             return self._locks.setdefault(path, threading.Lock())
 
+    def _lock_file(self, path: Path) -> Any:
+        """The account's lock file, opened once per store (call with the thread lock held)."""
+        lock_path = path.with_suffix(".lock")
+        fh = self._lock_files.get(path)
+        if fh is None or not lock_path.exists():  # reset() removed it: open the new one
+            if fh is not None:
+                fh.close()
+            fh = self._lock_files[path] = open(lock_path, "a+")  # noqa: SIM115 - kept open on purpose
+        return fh
+
     @contextmanager
     def transaction(self, login: int, fresh: Callable[[], Book]) -> Iterator[Book]:
         """Exclusive access to one account's book; written back only when `book.dirty` is set."""
         path = self.path(login)
-        with self._thread_lock(path), open(path.with_suffix(".lock"), "a+") as lock:
+        with self._thread_lock(path):
+            lock = self._lock_file(path)
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 book = self._read(path) or fresh()
@@ -134,7 +160,8 @@ class StateStore:
 
     def read_only(self, login: int) -> Book | None:
         path = self.path(login)
-        with self._thread_lock(path), open(path.with_suffix(".lock"), "a+") as lock:
+        with self._thread_lock(path):
+            lock = self._lock_file(path)
             fcntl.flock(lock, fcntl.LOCK_SH)
             try:
                 return self._read(path)

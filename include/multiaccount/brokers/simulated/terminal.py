@@ -31,7 +31,7 @@ from multiaccount.brokers import retcodes as rc
 from multiaccount.brokers.simulated import constants as C
 from multiaccount.brokers.simulated.market import NEW_YORK, Market, Quote, rollovers_between
 from multiaccount.brokers.simulated.scenarios import EMPTY, Scenario
-from multiaccount.brokers.simulated.state import SCENARIO_FILE, Book, StateStore, sim_dir
+from multiaccount.brokers.simulated.state import Book, StateStore, scenario_path
 from multiaccount.config import FirmConfig, load_firm
 from multiaccount.config.models import AccountConfig, SymbolSpec
 from multiaccount.domain.clock import Clock, utcnow
@@ -43,6 +43,7 @@ SEED_ENV = "MULTIACCOUNT_SIM_SEED"
 MAX_COMMENT = 31
 MAX_IOC_FILL = 50.0  # lots available at the touch; an IOC order above it fills partially (10010)
 MAX_SLIPPAGE_POINTS = 3
+SCENARIO_RECHECK_SECONDS = 0.2  # the shared scenario file is re-read at most this often (wall time)
 EPS = 1e-9
 
 AccountInfo = namedtuple("AccountInfo", [
@@ -139,7 +140,9 @@ class SimulatedTerminal:
         self._last_error: tuple[int, str] = (rc.RES_S_OK, "Success")
         self._request_id = 0
         self._markets: dict[tuple, Market] = {}
+        self._market_for: tuple[Scenario, int, Market] | None = None
         self._scenario_cache: tuple[tuple[int, int] | None, Scenario] = (None, EMPTY)
+        self._scenario_checked = -1e9
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------ configuration (simulation only)
@@ -181,11 +184,16 @@ class SimulatedTerminal:
     def scenario(self) -> Scenario:
         if self._explicit_scenario is not None:
             return self._explicit_scenario
-        path = sim_dir() / SCENARIO_FILE
+        mono = _time.monotonic()
+        if mono - self._scenario_checked < SCENARIO_RECHECK_SECONDS:
+            return self._scenario_cache[1]
+        self._scenario_checked = mono
+        path = scenario_path()
         try:
             st = path.stat()
             sig = (st.st_mtime_ns, st.st_size)
         except FileNotFoundError:
+            self._scenario_cache = (None, EMPTY)
             return EMPTY
         if self._scenario_cache[0] != sig:
             try:
@@ -196,13 +204,17 @@ class SimulatedTerminal:
         return self._scenario_cache[1]
 
     def market(self) -> Market:
-        jumps = self.scenario().jumps()
+        scenario = self.scenario()
+        if self._market_for is not None and self._market_for[0] is scenario and self._market_for[1] == self.seed:
+            return self._market_for[2]
+        jumps = scenario.jumps()
         key = (self.seed, jumps, id(self.firm))
         m = self._markets.get(key)
         if m is None:
             holidays = frozenset(date.fromisoformat(h) for h in self.firm.sessions.holidays)
             m = Market(self.firm.symbols, self.firm.news, seed=self.seed, jumps=jumps, holidays=holidays)
             self._markets = {key: m}
+        self._market_for = (scenario, self.seed, m)
         return m
 
     # ------------------------------------------------------------ connection
@@ -309,7 +321,7 @@ class SimulatedTerminal:
 
     # ------------------------------------------------------------ money maths
     def _spec(self, symbol: str) -> SymbolSpec:
-        return self.market().spec(symbol)
+        return self.firm.symbols.symbols[symbol]
 
     def _profit(self, book: Book, symbol: str, ptype: int, volume: float, price_open: float, price_close: float,
                 t: datetime) -> float:

@@ -1,0 +1,87 @@
+"""Broker pool benchmark: fan-out of one market order to 50 accounts on 50 terminals.
+
+With 20 ms of simulated order latency (scenario `latency`), one order to each of 50 accounts on 50
+terminal processes must complete in at most 2x the latency of a single order measured in the same
+run. The 10-terminal pool (the seed's default size; 5 accounts per terminal, served in turn) is
+reported too. Run: `.venv/bin/python benchmarks/bench_brokers.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from multiaccount.brokers.factory import build_pool
+from multiaccount.brokers.simulated.scenarios import Scenario
+from multiaccount.config import load_firm
+from multiaccount.config.scaffold import scaffold_firm
+from multiaccount.domain import ManualClock, OrderIntent, OrderStatus, Side, client_order_id
+
+LATENCY_MS = 20.0
+ROUNDS = 5
+
+
+def _intent(account_id: str, signal: str) -> OrderIntent:
+    return OrderIntent(client_order_id(signal, account_id), account_id, "EURUSD", Side.BUY, 0.01, deviation=10)
+
+
+def _timed_fanout(pool, accounts: list[str], tag: str) -> tuple[float, int]:
+    start = time.perf_counter()
+    outcomes = pool.send_many([_intent(a, tag) for a in accounts])
+    elapsed = time.perf_counter() - start
+    return elapsed, sum(o.status is OrderStatus.FILLED for o in outcomes)
+
+
+def measure(firm, size: int, clock: ManualClock, scenario: Scenario) -> dict[str, float]:
+    accounts = sorted(firm.accounts)
+    with build_pool(firm, clock=clock, mode="simulated", seed=7, scenario=scenario, pool_mode="process",
+                    size=size) as pool:
+        pool.account_states()  # warm every worker (imports, market caches, state files)
+        _timed_fanout(pool, accounts, f"warm-{size}")
+        single = [_timed_fanout(pool, [accounts[i % len(accounts)]], f"single-{size}-{i}")[0] for i in range(ROUNDS)]
+        fan = [_timed_fanout(pool, accounts, f"fan-{size}-{i}") for i in range(ROUNDS)]
+    filled = min(n for _, n in fan)
+    return {"single": statistics.median(single), "fanout": statistics.median(t for t, _ in fan),
+            "filled": filled, "accounts": len(accounts)}
+
+
+def main() -> list[dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["MULTIACCOUNT_HOME"] = str(Path(tmp) / "home")
+        firm = load_firm(scaffold_firm(50, Path(tmp) / "config"))
+        clock = ManualClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+        scenario = Scenario.model_validate({"name": "bench", "events": [{"kind": "latency", "ms": LATENCY_MS}]})
+        fifty = measure(firm, 50, clock, scenario)
+        ten = measure(firm, 10, clock, scenario)
+
+    rows = [
+        {"benchmark": "50 orders on 50 terminals (ms)", "value": fifty["fanout"] * 1e3,
+         "baseline": fifty["single"] * 1e3, "ratio": fifty["fanout"] / fifty["single"],
+         "target": "<= 2x single order, all filled",
+         "ok": fifty["fanout"] <= 2 * fifty["single"] and fifty["filled"] == fifty["accounts"]},
+        {"benchmark": "50 orders on 10 terminals (ms)", "value": ten["fanout"] * 1e3,
+         "baseline": ten["single"] * 1e3, "ratio": ten["fanout"] / ten["single"],
+         "target": "report (5 accounts per terminal)", "ok": ten["filled"] == ten["accounts"]},
+    ]
+    try:
+        from rich.console import Console
+        from rich.table import Table
+        table = Table(title=f"bench_brokers (order latency {LATENCY_MS:.0f} ms)")
+        for col in ("benchmark", "value", "baseline", "ratio", "target", "ok"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(r["benchmark"], f"{r['value']:.1f}", f"{r['baseline']:.1f}", f"{r['ratio']:.2f}x",
+                          r["target"], str(r["ok"]))
+        Console().print(table)
+    except ImportError:  # pragma: no cover
+        for r in rows:
+            print(r)  # noqa: T201
+    return rows
+
+
+if __name__ == "__main__":
+    main()
