@@ -26,6 +26,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m multiaccount.demo
+	@echo "Dashboard: $(VENV)/bin/multiaccount dashboard  ->  http://127.0.0.1:8050/  (reads this store live; set MULTIACCOUNT_DASHBOARD_TOKEN to enable halt/resume)"
 
 test: $(STAMP)
 	bash scripts/ensure_browser.sh

@@ -78,6 +78,7 @@ def test_halt_when_confirmed_in_ui_then_store_and_page_show_halted(page, serve_w
         r.innerText.includes('EU_HF_003') && r.innerText.includes('HALTED'))""")
     assert table_rows(page)["EU_HF_003"]["status"] == "HALTED"
     assert "account:EU_HF_003" in page.inner_text("#trading-states-table")
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(artifacts_dir / "dashboard_after_halt.png"), full_page=True)
 
 
