@@ -50,6 +50,7 @@ def measure(firm, size: int, clock: ManualClock, scenario: Scenario) -> dict[str
 
 
 def main() -> list[dict]:
+    saved_home = os.environ.get("MULTIACCOUNT_HOME")
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["MULTIACCOUNT_HOME"] = str(Path(tmp) / "home")
         firm = load_firm(scaffold_firm(50, Path(tmp) / "config"))
@@ -57,6 +58,10 @@ def main() -> list[dict]:
         scenario = Scenario.model_validate({"name": "bench", "events": [{"kind": "latency", "ms": LATENCY_MS}]})
         fifty = measure(firm, 50, clock, scenario)
         ten = measure(firm, 10, clock, scenario)
+    if saved_home is None:
+        os.environ.pop("MULTIACCOUNT_HOME", None)
+    else:
+        os.environ["MULTIACCOUNT_HOME"] = saved_home
 
     rows = [
         {"benchmark": "50 orders on 50 terminals (ms)", "value": fifty["fanout"] * 1e3,

@@ -3,7 +3,7 @@
 Every process that builds a `Market` with the same seed and symbols sees exactly the same quotes,
 which is what lets Airflow tasks, the realtime service and the CLI act on one simulated firm.
 
-Model (documented in docs/brokers.md):
+Model:
 - Each non-USD currency c has a log value X_c = sqrt(rho) * G + sqrt(1 - rho) * W_c against USD,
   where G (global USD factor) and W_c are independent Brownian motions in calendar minutes. A pair's
   log price moves with X_base - X_quote, normalised to its configured annual volatility. So EURUSD and
