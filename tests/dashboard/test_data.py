@@ -189,3 +189,11 @@ def test_store_source_when_monitor_heartbeat_old_then_stale(seeded_store, seed_f
     clock.advance(timedelta(minutes=5))
     view = build_view(seed_firm, StoreSource(seeded_store, seed_firm).load(clock.now()))
     assert view.monitor_stale()
+
+
+def test_store_source_when_store_empty_then_every_account_listed_without_data(store, seed_firm, clock):
+    view = build_view(seed_firm, StoreSource(store, seed_firm).load(clock.now()))
+
+    assert view.connections == (0, len(seed_firm.accounts))
+    assert set(view.accounts["connection"]) == {"no data"}
+    assert view.monitor_stale()
