@@ -52,28 +52,31 @@ class AssessmentExecutor:
     _warned: set = field(default_factory=set)
 
     def execute(self, a: RiskAssessment) -> list[RiskEvent]:
-        """Record and act on one assessment; returns the events written."""
+        """Record and act on one assessment; each event is written as soon as it happens."""
         now = self.clock.now()
         out: list[RiskEvent] = []
-        out += self._new_warnings(a, now)
-        out += [verdict_event(v, EventKind.BREACH, now, self.actor) for v in a.fired
-                if v.action.value != "emergency_stop"]
-        for rec in a.state_changes:
-            out.append(RiskEvent(kind=EventKind.STATE_CHANGE, severity=Severity.CRITICAL if rec.state.value ==
-                                 "HALTED" else Severity.WARNING, scope=rec.scope,
-                                 title=f"{rec.scope} -> {rec.state.value}", at=now, action=rec.state.value,
-                                 reason=rec.reason, actor=rec.actor, data={"version": rec.version}))
+
+        def emit(events: list[RiskEvent]) -> None:
+            for e in events:
+                self.events.append(e)
+                out.append(e)
+
+        emit(self._new_warnings(a, now))
+        emit([verdict_event(v, EventKind.BREACH, now, self.actor) for v in a.fired
+              if v.action.value != "emergency_stop"])
+        emit([RiskEvent(kind=EventKind.STATE_CHANGE, severity=Severity.CRITICAL if rec.state.value == "HALTED"
+                        else Severity.WARNING, scope=rec.scope, title=f"{rec.scope} -> {rec.state.value}", at=now,
+                        action=rec.state.value, reason=rec.reason, actor=rec.actor, data={"version": rec.version})
+              for rec in a.state_changes])
         flatten = list(a.flatten)
         if a.emergency:
-            out.append(self._emergency(a))
+            emit([self._emergency(a)])
             if self.emergency.close_all_positions:
                 flatten = [s for s in flatten if s != Scope.firm()]  # the procedure flattened everything
         for scope in flatten:
-            out.append(self._flatten(scope, now))
+            emit([self._flatten(scope, now)])
         if a.reduction:
-            out.append(self._reduce(a, now))
-        for e in out:
-            self.events.append(e)
+            emit([self._reduce(a, now)])
         return out
 
     def _new_warnings(self, a: RiskAssessment, now: Any) -> list[RiskEvent]:
