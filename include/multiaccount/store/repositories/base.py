@@ -27,15 +27,19 @@ def dialect_insert(session: Session, table: Table):  # noqa: ANN202 - dialect-sp
 
 def insert_ignore(session: Session, table: Table, values: Mapping[str, Any] | Sequence[Mapping[str, Any]],
                   conflict: Iterable[str]) -> int:
-    """INSERT ... ON CONFLICT DO NOTHING; returns the number of rows inserted."""
+    """INSERT ... ON CONFLICT DO NOTHING; returns the number of rows inserted.
+
+    Values are bound as parameters (never baked into the statement) so the compiled SQL is cached."""
     rows = [values] if isinstance(values, Mapping) else list(values)
     if not rows:
         return 0
-    conflict = list(conflict)
+    stmt = dialect_insert(session, table).on_conflict_do_nothing(index_elements=list(conflict))
+    if len(rows) == 1:
+        return session.execute(stmt, rows[0]).rowcount or 0
+    key = next(iter(table.primary_key.columns))
     inserted = 0
-    for start in range(0, len(rows), CHUNK):  # SQLite caps bound parameters per statement
-        stmt = dialect_insert(session, table).values(rows[start:start + CHUNK])
-        inserted += session.execute(stmt.on_conflict_do_nothing(index_elements=conflict)).rowcount or 0
+    for start in range(0, len(rows), CHUNK):
+        inserted += len(session.execute(stmt.returning(key), rows[start:start + CHUNK]).all())
     return inserted
 
 
@@ -43,10 +47,10 @@ def upsert(session: Session, table: Table, values: Mapping[str, Any], conflict: 
            update: Iterable[str] | None = None) -> None:
     """INSERT ... ON CONFLICT (conflict) DO UPDATE SET the other given columns."""
     conflict = list(conflict)
-    stmt = dialect_insert(session, table).values(dict(values))
+    stmt = dialect_insert(session, table)
     cols = list(update) if update is not None else [c for c in values if c not in conflict]
     session.execute(stmt.on_conflict_do_update(index_elements=conflict,
-                                               set_={c: stmt.excluded[c] for c in cols}))
+                                               set_={c: stmt.excluded[c] for c in cols}), dict(values))
 
 
 def scope_key(scope: Scope | str) -> str:

@@ -20,10 +20,10 @@ class HeartbeatRepository(Repository):
     def beat(self, component: str, at: datetime | None = None, info: dict[str, Any] | None = None) -> None:
         at = when(at)
         with self._session() as s:
-            stmt = dialect_insert(s, HeartbeatRow.__table__).values(component=component, at=at, info=info or {},
-                                                                     beats=1)
+            stmt = dialect_insert(s, HeartbeatRow.__table__)
             s.execute(stmt.on_conflict_do_update(index_elements=["component"], set_={
-                "at": stmt.excluded.at, "info": stmt.excluded.info, "beats": HeartbeatRow.__table__.c.beats + 1}))
+                "at": stmt.excluded.at, "info": stmt.excluded.info, "beats": HeartbeatRow.__table__.c.beats + 1}),
+                {"component": component, "at": at, "info": info or {}, "beats": 1})
 
     def last(self, component: str) -> HeartbeatRow | None:
         with self._session() as s:
