@@ -21,6 +21,7 @@ class CountingRouter:
 
     def __init__(self) -> None:
         self.routed: list[str] = []
+        self.states = None
 
     def route(self, signal, received_at=None) -> RoutingReport:
         self.routed.append(signal.id)

@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
 from multiaccount import paths
 from multiaccount.config import FirmConfig
 from multiaccount.domain import Clock, Scope, ScopeKind, TradingSignal, TradingState
-from multiaccount.domain.ports import EventSink, RecordingEventSink
+from multiaccount.domain.ports import EventSink, RecordingEventSink, StateRecord
 from multiaccount.realtime.actions import AssessmentExecutor
 from multiaccount.realtime.baseline import BaselineKeeper
 from multiaccount.realtime.eventlog import BufferedEventLog, EventPublisher, redis_publisher_from_env
@@ -55,6 +56,26 @@ class StoreEventLog:
                 if "event_id" in row["payload"]]
 
 
+class StateView:
+    """A read-only `TradingStateRepository` over records read once (one signal's consistent view)."""
+
+    def __init__(self, records: list[StateRecord]):
+        self._by_scope = {r.scope: r for r in records}
+
+    def get(self, scope: Scope) -> StateRecord:
+        return self._by_scope.get(scope) or StateRecord(scope, TradingState.ACTIVE, "", "",
+                                                        datetime.min.replace(tzinfo=UTC), 0)
+
+    def all(self) -> list[StateRecord]:
+        return list(self._by_scope.values())
+
+    def set(self, *args: Any, **kwargs: Any) -> StateRecord:
+        raise RuntimeError("StateView is read-only: change states through the runtime's state service")
+
+    def history(self, scope: Scope | None = None, limit: int = 100) -> list[StateRecord]:
+        return []
+
+
 class NullEventLog:
     """Used when no store is configured: events still go to Redis and the logs."""
 
@@ -79,6 +100,7 @@ class Runtime:
     emergency_ctx: EmergencyContext
     publishers: list[EventPublisher] = field(default_factory=list)
     router_factory: Callable[[], Any] | None = None
+    _route_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # ---------------------------------------------------------------- monitor
     def read_snapshot(self) -> RiskSnapshot:
@@ -182,19 +204,31 @@ class Runtime:
                             baseline=lambda: self.baseline.current(self.clock.now()))
 
     def submit_signal(self, signal: TradingSignal, source: str = "api") -> dict[str, Any]:
-        """Idempotent by signal id: a replayed id returns what happened the first time, sends nothing."""
+        """Idempotent by signal id: a replayed id returns what happened the first time, sends nothing.
+
+        States are read once per signal (one query, `StateView`) rather than three reads per account;
+        the routes are written in one transaction after the orders are acknowledged."""
         received = self.clock.now()
         if self.store is not None and not self.store.signals.record(signal, received, source):
             routes = self.store.signals.routes(signal.id)
             return {"signal_id": signal.id, "duplicate": True,
                     "results": [{"account_id": r.account_id, "status": r.status, "reason": r.reason,
                                  "client_id": r.client_id, "volume": r.volume} for r in routes]}
-        report = self.router.route(signal, received)
-        for r in report.results:
-            if self.store is not None:
-                self.store.signals.record_route(signal.id, r.account_id, r.status.value, r.reason, r.client_id,
-                                                r.volume, {k: _plain(v) for k, v in (r.factors or {}).items()},
-                                                at=self.clock.now())
+        with self._route_lock:
+            router = self.router
+            live_states = router.states
+            router.states = TradingStateService(StateView(self.states.repo.all()), self.alerts, self.clock,
+                                                group_of=self.firm.group_of)
+            try:
+                report = router.route(signal, received)
+            finally:
+                router.states = live_states
+        if self.store is not None:
+            with self.store.session():
+                for r in report.results:
+                    self.store.signals.record_route(signal.id, r.account_id, r.status.value, r.reason, r.client_id,
+                                                    r.volume, {k: _plain(v) for k, v in (r.factors or {}).items()},
+                                                    at=self.clock.now())
         return {"signal_id": signal.id, "duplicate": False, "reason": report.reason,
                 "results": [{"account_id": r.account_id, "status": r.status.value, "reason": r.reason,
                              "client_id": r.client_id, "volume": r.volume, "latency_ms": r.latency_ms}

@@ -85,6 +85,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, rt: Runtime | None
     check_loopback(host)
     token = api_token()
     rt = rt or build_runtime()
+    rt.router  # build (and import) the router before the first signal arrives  # noqa: B018
     loops = BackgroundLoops(rt, hz=hz)
     loops.start()
     try:
