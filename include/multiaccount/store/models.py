@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import (
     JSON,
@@ -38,6 +38,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# Autoincrement key: BIGINT (identity/serial) on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
+serial = Annotated[int, mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                      autoincrement=True)]
+
 # Status vocabularies (plain strings in the database so both dialects and backups stay simple).
 TRANSFER_STATUSES = ("pending", "confirmed", "executed", "cancelled")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead")
@@ -56,8 +60,7 @@ class AccountSnapshot(Base):
     __tablename__ = "account_snapshots"
     __table_args__ = (Index("ix_account_snapshots_account_at", "account_id", "at"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[serial]
     account_id: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(index=True)
     balance: Mapped[float] = mapped_column(Float)
@@ -128,8 +131,7 @@ class OrderRow(Base):
     __tablename__ = "orders"
     __table_args__ = (Index("ix_orders_account_reserved", "account_id", "reserved_at"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[serial]
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
     account_id: Mapped[str] = mapped_column(String(64))
     signal_id: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -185,8 +187,7 @@ class SignalRouteRow(Base):
     __tablename__ = "signal_routes"
     __table_args__ = (UniqueConstraint("signal_id", "account_id"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[serial]
     signal_id: Mapped[str] = mapped_column(ForeignKey("signals.id", ondelete="CASCADE"))
     account_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
@@ -217,8 +218,7 @@ class TradingStateChangeRow(Base):
     __tablename__ = "trading_state_changes"
     __table_args__ = (UniqueConstraint("scope", "version"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[serial]
     scope: Mapped[str] = mapped_column(String(96))
     state: Mapped[str] = mapped_column(String(16))
     previous_state: Mapped[str | None] = mapped_column(String(16))
@@ -232,8 +232,7 @@ class TradingStateChangeRow(Base):
 class IncidentRow(Base):
     __tablename__ = "incidents"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[serial]
     key: Mapped[str | None] = mapped_column(String(128), unique=True)
     title: Mapped[str] = mapped_column(String(256))
     severity: Mapped[str] = mapped_column(String(16))
@@ -254,8 +253,7 @@ class IncidentEntryRow(Base):
 
     __tablename__ = "incident_entries"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[serial]
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(64), default="")
@@ -269,8 +267,7 @@ class IncidentEntryRow(Base):
 class RiskViolationRow(Base):
     __tablename__ = "risk_violations"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[serial]
     at: Mapped[datetime] = mapped_column(index=True)
     scope: Mapped[str] = mapped_column(String(96))
     limit_name: Mapped[str] = mapped_column(String(64))
@@ -289,8 +286,7 @@ class RebalancingPlanRow(Base):
 
     __tablename__ = "rebalancing_plans"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[serial]
     plan_key: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(64), default="")
@@ -305,8 +301,7 @@ class RebalancingPlanRow(Base):
 class TransferRow(Base):
     __tablename__ = "transfers"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[serial]
     plan_id: Mapped[int] = mapped_column(ForeignKey("rebalancing_plans.id", ondelete="CASCADE"), index=True)
     from_account: Mapped[str] = mapped_column(String(64))
     to_account: Mapped[str] = mapped_column(String(64))
@@ -320,7 +315,7 @@ class TransferRow(Base):
     cancelled_at: Mapped[datetime | None]
     note: Mapped[str] = mapped_column(Text, default="")
 
-    plan: Mapped[RebalancingPlanRow] = relationship(back_populates="transfers")
+    plan: Mapped[RebalancingPlanRow] = relationship(back_populates="transfers", lazy="joined", innerjoin=True)
 
 
 # ------------------------------------------------------------------ performance
@@ -328,8 +323,7 @@ class DailyPerformanceRow(Base):
     __tablename__ = "performance_daily"
     __table_args__ = (UniqueConstraint("day", "scope"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[serial]
     day: Mapped[date] = mapped_column(Date)
     scope: Mapped[str] = mapped_column(String(96))
     start_equity: Mapped[float | None] = mapped_column(Float)
@@ -350,8 +344,7 @@ class MonthlyPerformanceRow(Base):
     __tablename__ = "performance_monthly"
     __table_args__ = (UniqueConstraint("month", "scope"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[serial]
     month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
     scope: Mapped[str] = mapped_column(String(96))
     start_equity: Mapped[float | None] = mapped_column(Float)
@@ -374,8 +367,7 @@ class AlertOutboxRow(Base):
     __table_args__ = (Index("ix_alert_outbox_due", "status", "next_attempt_at"),
                       Index("ix_alert_outbox_dedupe", "dedupe_key", "created_at"))
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[serial]
     dedupe_key: Mapped[str] = mapped_column(String(256))
     severity: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(128))
@@ -396,8 +388,7 @@ class ReportRow(Base):
     __tablename__ = "reports"
     __table_args__ = (UniqueConstraint("kind", "period", "format"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[serial]
     kind: Mapped[str] = mapped_column(String(32))
     period: Mapped[str] = mapped_column(String(32))
     format: Mapped[str] = mapped_column(String(16))
@@ -411,8 +402,7 @@ class ReportRow(Base):
 class BackupRow(Base):
     __tablename__ = "backups"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[serial]
     name: Mapped[str] = mapped_column(String(128), unique=True)
     path: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
@@ -429,8 +419,7 @@ class AuditRow(Base):
 
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[serial]
     at: Mapped[datetime] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
@@ -455,8 +444,7 @@ class RiskEventRow(Base):
 
     __tablename__ = "risk_events"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[serial]
     at: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(64))
     severity: Mapped[str] = mapped_column(String(16), default="info")
@@ -468,8 +456,7 @@ class ChecklistResultRow(Base):
     __tablename__ = "checklist_results"
     __table_args__ = (Index("ix_checklist_results_run", "checklist", "run_id"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[serial]
     checklist: Mapped[str] = mapped_column(String(64))
     run_id: Mapped[str] = mapped_column(String(128))
     item: Mapped[str] = mapped_column(String(256))
