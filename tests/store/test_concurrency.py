@@ -124,3 +124,49 @@ def test_writer_when_killed_mid_transaction_then_committed_rows_kept_and_nothing
     # the killed writer's locks are gone: a new state change goes through
     assert store.trading_states.set(Scope.firm(), TradingState.HALTED, "after crash", "ops",
                                     expected_version=0).version == 1
+
+
+def test_claim_due_when_senders_race_then_each_alert_claimed_once(store):
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    ids = {store.outbox.enqueue(f"key-{i}", "warning", "#ops", {"i": i}, at=at).id for i in range(60)}
+    barrier = threading.Barrier(4)
+
+    def sender(_: int) -> list[int]:
+        barrier.wait()
+        got: list[int] = []
+        while batch := store.outbox.claim_due(limit=7, at=at):
+            got.extend(row.id for row in batch)
+        return got
+
+    with ThreadPoolExecutor(4) as pool:
+        claimed = [i for part in pool.map(sender, range(4)) for i in part]
+    assert sorted(claimed) == sorted(ids)  # every alert claimed, none twice
+
+
+def test_risk_event_cursor_when_appenders_race_then_poller_misses_none(store):
+    writers, per_writer = 4, 25
+    seen: list[int] = []
+    done = threading.Event()
+
+    def append(w: int) -> None:
+        for n in range(per_writer):
+            store.risk_events.append({"kind": "tick", "writer": w, "n": n})
+
+    def poll() -> None:
+        cursor = 0
+        while True:
+            finished = done.is_set()  # read before polling, so the last poll sees every commit
+            for event in store.risk_events.since(cursor):
+                seen.append(event["id"])
+                cursor = event["id"]
+            if finished:
+                return
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    with ThreadPoolExecutor(writers) as pool:
+        list(pool.map(append, range(writers)))
+    done.set()
+    poller.join(timeout=60)
+    assert len(seen) == len(set(seen)) == writers * per_writer
+    assert seen == sorted(seen)
