@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "multiaccount.alerts.cli",
     "multiaccount.dashboard.cli",
     "multiaccount.checklists.cli",
+    "multiaccount.simulation.cli",
 ]
 
 
