@@ -218,3 +218,16 @@ def test_create_when_writers_active_then_snapshot_is_consistent(store, tmp_path)
         check = Store.open(restored)
         assert len(check.audit.list(limit=100_000)) == (check.kv.get("ticks") or 0)
         dispose_engine(restored)
+
+
+def test_drill_when_newest_archive_readable_then_restored_and_verified(sqlite_store, tmp_path):
+    from multiaccount.store.backup import BackupError, disaster_recovery_drill
+
+    with pytest.raises(BackupError, match="no readable backup"):
+        disaster_recovery_drill(tmp_path)
+    populate(sqlite_store)
+    older = create_backup(sqlite_store, ACCOUNTS, directory=tmp_path, at=T0)
+    newest = create_backup(sqlite_store, {}, directory=tmp_path, at=T0 + timedelta(days=1))
+    newest.path.write_bytes(b"garbage")  # unreadable newest: the drill falls back to the newest readable one
+    report = disaster_recovery_drill(tmp_path)
+    assert report.ok and report.account_states == ACCOUNTS and report.tables == older.tables

@@ -243,3 +243,11 @@ def test_unit_of_work_when_block_raises_then_nothing_commits(store):
 def test_store_when_naive_datetime_given_then_refused(store):
     with pytest.raises(ValueError, match="naive"):
         store.audit.record("ops", "x", at=datetime(2026, 12, 1, 9, 0))
+
+
+def test_unit_of_work_when_two_store_objects_share_a_url_then_they_share_the_transaction(store):
+    other = type(store).open(store.url)
+    with pytest.raises(RuntimeError), store.session():
+        other.audit.record("ops", "inside", at=T0)
+        raise RuntimeError("abort")
+    assert other.audit.list() == []

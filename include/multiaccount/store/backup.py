@@ -38,7 +38,7 @@ from sqlalchemy.pool import NullPool
 
 from multiaccount import paths
 from multiaccount.domain import utcnow
-from multiaccount.store.db import current_revision, get_engine, redact, upgrade
+from multiaccount.store.db import current_revision, dispose_engine, get_engine, redact, upgrade
 from multiaccount.store.models import Base
 from multiaccount.store.types import ExactDecimal, UTCDateTime
 
@@ -530,9 +530,27 @@ def restore_backup(path: Path | str, target_url: str) -> RestoreReport:
     return report
 
 
+def disaster_recovery_drill(directory: Path | None = None, scratch_url: str | None = None) -> RestoreReport:
+    """Restore the newest readable archive into a scratch database and verify it (the monthly DR test).
+
+    Without `scratch_url` a temporary SQLite file is used and deleted afterwards.
+    Raises BackupError when there is no readable archive, or the restore's own errors."""
+    candidates = [b for b in list_backups(directory) if b.error is None]
+    if not candidates:
+        raise BackupError(f"no readable backup archive in {directory or paths.backups_dir()}")
+    if scratch_url is not None:
+        return restore_backup(candidates[0].path, scratch_url)
+    with tempfile.TemporaryDirectory(prefix="ma-dr-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'drill.db'}"
+        try:
+            return restore_backup(candidates[0].path, url)
+        finally:
+            dispose_engine(url)
+
+
 __all__ = [
     "BackupCorruptError", "BackupError", "BackupInfo", "RestoreReport", "RestoreTargetNotEmptyError",
-    "RestoreVerificationError", "TableSummary", "create_backup", "list_backups",
+    "RestoreVerificationError", "TableSummary", "create_backup", "disaster_recovery_drill", "list_backups",
     "prune_backups", "read_account_states", "read_manifest", "restore_backup", "table_checksums",
     "verify_backup",
 ]

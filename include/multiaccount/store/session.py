@@ -27,12 +27,12 @@ class UnitOfWork:
     @contextmanager
     def session(self) -> Iterator[Session]:
         active = _current.get() or {}
-        outer = active.get(id(self))
+        outer = active.get(id(self.engine))  # any Store on the same engine joins the open unit of work
         if outer is not None:
             yield outer
             return
         session = self.factory()
-        token = _current.set({**active, id(self): session})
+        token = _current.set({**active, id(self.engine): session})
         try:
             yield session
             session.commit()
