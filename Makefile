@@ -25,8 +25,7 @@ $(STAMP): requirements-lock.txt pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m multiaccount.demo
-	@echo "Dashboard: $(VENV)/bin/multiaccount dashboard  ->  http://127.0.0.1:8050/  (reads this store live; set MULTIACCOUNT_DASHBOARD_TOKEN to enable halt/resume)"
+	$(PY) scripts/demo.py
 
 test: $(STAMP)
 	bash scripts/ensure_browser.sh

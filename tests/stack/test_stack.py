@@ -1,8 +1,8 @@
 """The production stack (CeleryExecutor, PostgreSQL, Redis) started as processes, driven through the REST API.
 
 Starts api-server, scheduler, dag-processor, triggerer and a Celery worker with scripts/stack.py on
-scratch databases, triggers `daily_startup`, sees one mapped task fail on an injected terminal fault,
-clears it through the API, waits for the run to succeed on the Celery worker, checks the store, and
+scratch databases, unpauses `daily_startup`, sees one mapped task fail on an injected terminal fault
+(it keeps failing through its retries until "fixed"), fixes it and clears the task through the API, waits for the run to succeed on the Celery worker, checks the store, and
 stops everything it started.
 """
 
@@ -37,7 +37,7 @@ def _stack(env: dict[str, str], *args: str, timeout: float = 400) -> subprocess.
 @pytest.fixture
 def stack(tmp_path):
     env = {**os.environ, "MULTIACCOUNT_STACK_DIR": str(tmp_path / "stack"), "MULTIACCOUNT_STACK_DB": DB,
-           "MULTIACCOUNT_STACK_REDIS_DB": "7", "MULTIACCOUNT_FAULT_CONNECT_ONCE": FAULTY,
+           "MULTIACCOUNT_STACK_REDIS_DB": "7", "MULTIACCOUNT_FAULT_CONNECT_UNTIL_FIXED": FAULTY,
            "MULTIACCOUNT_CONFIG_DIR": str(ROOT / "config")}
     env.pop("MULTIACCOUNT_HOME", None)
     env.pop("MULTIACCOUNT_DB_URL", None)
@@ -67,7 +67,7 @@ def _wait(predicate, timeout: float, what: str, interval: float = 2.0):
 
 def test_stack_when_task_fails_then_cleared_through_api_and_run_succeeds_on_celery(stack):
     client, stack_dir = stack
-    _wait(lambda: client.get("/dags/daily_startup").status_code == 200, 180, "daily_startup parsed")
+    _wait(lambda: client.get("/dags/daily_startup").status_code == 200, 300, "daily_startup parsed")
     # Unpausing schedules the latest trading day's run (catchup=False, max_active_runs=1): drive that one.
     assert client.patch("/dags/daily_startup", json={"is_paused": False}).status_code == 200
     runs = _wait(lambda: client.get("/dags/daily_startup/dagRuns").json()["dag_runs"], 120, "a scheduled run")
@@ -84,7 +84,9 @@ def test_stack_when_task_fails_then_cleared_through_api_and_run_succeeds_on_cele
                 return ti if ti["state"] in ("up_for_retry", "failed") else None
         return None
 
-    failed = _wait(faulty_ti, 300, f"verify_connection[{FAULTY}] to fail")
+    failed = _wait(faulty_ti, 600, f"verify_connection[{FAULTY}] to fail")
+    # The operator fixes the terminal, then clears the task from the UI (here: the REST API).
+    (stack_dir / "multiaccount" / "faults" / f"fixed-{FAULTY}").touch()
     cleared = client.post("/dags/daily_startup/clearTaskInstances", json={
         "dry_run": False, "dag_run_id": run_id, "only_failed": False,
         "task_ids": [["verify_connection", failed["map_index"]]]})
@@ -94,7 +96,7 @@ def test_stack_when_task_fails_then_cleared_through_api_and_run_succeeds_on_cele
         state = client.get(f"/dags/daily_startup/dagRuns/{run_id}").json()["state"]
         return state if state in ("success", "failed") else None
 
-    assert _wait(finished, 420, "run to finish") == "success", [(t["task_id"], t["state"]) for t in tis()]
+    assert _wait(finished, 900, "run to finish") == "success", [(t["task_id"], t["state"]) for t in tis()]
     final = tis()
     verify = [t for t in final if t["task_id"] == "verify_connection"]
     assert len(verify) == 10 and all(t["state"] == "success" for t in verify)
@@ -104,6 +106,7 @@ def test_stack_when_task_fails_then_cleared_through_api_and_run_succeeds_on_cele
     assert "verify_connection" in worker_log or "daily_startup" in worker_log
     faulty = next(t for t in verify if t.get("rendered_map_index") == FAULTY)
     assert faulty["try_number"] >= 2
+    assert all(t["try_number"] == 1 for t in verify if t is not faulty)
 
     store = Store.open(f"postgresql+psycopg2://postgres@127.0.0.1:5432/{DB}_store")
     latest = store.snapshots.latest()

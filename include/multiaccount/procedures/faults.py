@@ -14,6 +14,9 @@ from typing import Any
 from multiaccount import paths
 
 ENV_CONNECT_ONCE = "MULTIACCOUNT_FAULT_CONNECT_ONCE"
+# Until an operator "fixes" it (creates MULTIACCOUNT_HOME/faults/fixed-<ACCOUNT>), every connect of the
+# listed accounts fails: retries keep failing, so a rehearsal can clear the task after the fix.
+ENV_CONNECT_UNTIL_FIXED = "MULTIACCOUNT_FAULT_CONNECT_UNTIL_FIXED"
 
 
 class InjectedConnectFailure(ConnectionError):
@@ -30,14 +33,17 @@ def _unavailable(msg: str) -> Exception:
 
 
 class FaultInjectingFleet:
-    def __init__(self, inner: Any, connect_once: set[str]):
+    def __init__(self, inner: Any, connect_once: set[str], until_fixed: frozenset[str] = frozenset()):
         self._inner = inner
         self._connect_once = connect_once
+        self._until_fixed = until_fixed
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
     def connect(self, account_id: str) -> None:
+        if account_id in self._until_fixed and not (paths.sub("faults") / f"fixed-{account_id}").exists():
+            raise _unavailable(f"{account_id}: injected connection failure until fixed ({ENV_CONNECT_UNTIL_FIXED})")
         if account_id in self._connect_once:
             marker = paths.sub("faults") / f"connect-once-{account_id}"
             try:
@@ -50,6 +56,10 @@ class FaultInjectingFleet:
         self._inner.connect(account_id)
 
 
+def _listed(env: str) -> set[str]:
+    return {a.strip() for a in os.environ.get(env, "").split(",") if a.strip()}
+
+
 def with_injected_faults(fleet: Any) -> Any:
-    accounts = {a.strip() for a in os.environ.get(ENV_CONNECT_ONCE, "").split(",") if a.strip()}
-    return FaultInjectingFleet(fleet, accounts) if accounts else fleet
+    once, until_fixed = _listed(ENV_CONNECT_ONCE), frozenset(_listed(ENV_CONNECT_UNTIL_FIXED))
+    return FaultInjectingFleet(fleet, once, until_fixed) if once or until_fixed else fleet
