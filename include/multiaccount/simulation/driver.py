@@ -46,7 +46,7 @@ from multiaccount.config import FirmConfig
 from multiaccount.domain import AccountState, ManualClock, Position, Scope, TradingState
 from multiaccount.lifecycle import LifecycleApplier, plan_lifecycle
 from multiaccount.procedures.calendar import END_OF_DAY_AT, STARTUP_AT, DailySchedule, TradingCalendar
-from multiaccount.risk.calendar import any_session_open
+from multiaccount.risk.calendar import any_session_open, fx_market_open
 from multiaccount.risk.market import MarketData
 from multiaccount.simulation.fleet import PoolFleet, SimulationSink, StoreRecorder
 from multiaccount.simulation.report import (
@@ -64,6 +64,31 @@ log = logging.getLogger(__name__)
 MONITOR_HZ = 1.0
 MAX_DENSE_TICKS = 10  # 1 Hz re-reads per step while a breach is pending (debounce needs 2)
 ACTOR = "system:simulation"
+
+
+_POSITION_CHANGING = {"flatten", "reduction", "emergency_stop"}
+
+
+class _ReadThrough:
+    """The realtime pool port, remembering the monitor's last bulk positions read: the lifecycle step
+    of the same instant plans on it instead of reading every terminal again (unless the tick acted)."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner  # realtime.pool.TerminalPoolAdapter over brokers.pool.TerminalPool
+        self._positions: dict[str, list[Position]] | None = None
+
+    def positions(self, account_id: str | None = None) -> list[Position]:
+        if account_id is not None:
+            return self.inner.positions(account_id)
+        by_account = self.inner.inner.positions()  # reachable accounts only, flat ones with []
+        self._positions = by_account
+        return [p for ps in by_account.values() for p in ps]
+
+    def last_positions(self) -> dict[str, list[Position]] | None:
+        return self._positions
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
 
 
 @dataclass(frozen=True)
@@ -211,7 +236,7 @@ class FleetSimulation:
         pool.start()
         try:
             sink = SimulationSink(self.store)
-            adapter = TerminalPoolAdapter(pool)
+            adapter = _ReadThrough(TerminalPoolAdapter(pool))
             app = bootstrap(self.firm, clock=self.clock, fleet=PoolFleet(pool), store=self.store, events=sink)
             runtime = build_runtime(app, pool=adapter, store=self.store, alerts=sink, publishers=[],
                                     flatten_backoff_seconds=0.0)
@@ -219,14 +244,14 @@ class FleetSimulation:
                 self.firm, adapter, self.store.orders, runtime.states, self.clock,
                 baseline=lambda: runtime.baseline.current(self.clock.now()),
                 is_simulated=lambda _a: True)  # every terminal here is simulated: research accounts trade
-            yield {"pool": pool, "adapter": adapter, "app": app, "runtime": runtime, "sink": sink}
+            yield {"pool": pool, "reader": adapter, "app": app, "runtime": runtime, "sink": sink}
         finally:
             pool.stop()
 
     # ---------------------------------------------------------------- schedule
     def _any_session(self, at: datetime) -> bool:
         names = {s for acc in self.firm.accounts.values() for s in acc.trading_config.trading_sessions}
-        return any_session_open(self.firm.sessions, names, at)
+        return fx_market_open(at, self.firm.sessions) and any_session_open(self.firm.sessions, names, at)
 
     def _events(self) -> dict[datetime, set[str]]:
         cal = TradingCalendar.of(self.firm.sessions.holidays)
@@ -263,7 +288,7 @@ class FleetSimulation:
 
     def _run(self, w: dict[str, Any]) -> SimulationReport:
         o = self.options
-        pool, runtime, sink = w["pool"], w["runtime"], w["sink"]
+        pool, runtime, reader = w["pool"], w["runtime"], w["reader"]
         states_of = state_reader(runtime.states)
         procedures = _Procedures(w["app"], self.firm, o.use_dags)
         lifecycle = LifecycleApplier(self.firm, pool)
@@ -294,6 +319,7 @@ class FleetSimulation:
             session = self._any_session(t)
             if session or not o.sessions_only or kinds:
                 # ---- monitor at 1 Hz while a breach is pending
+                acted = False
                 for dense in range(MAX_DENSE_TICKS):
                     if dense:
                         self.clock.advance(1.0 / MONITOR_HZ)
@@ -306,18 +332,25 @@ class FleetSimulation:
                     emergency += int(a.emergency)
                     halts.extend({"scope": str(r.scope), "reason": r.reason, "at": r.changed_at.isoformat()}
                                  for r in a.state_changes if r.state is TradingState.HALTED)
+                    acted = acted or any(e.kind in _POSITION_CHANGING for e in result.events)
                     if not breaches.observe(self.clock.now(), a.verdicts, states_of):
                         break
                 now = self.clock.now()
-                positions = pool.positions()
+                positions = reader.last_positions() if not acted else None
+                if positions is None:
+                    positions = pool.positions()
                 market = self._market(pool, positions)
                 actions = plan_lifecycle(self.firm, positions, market, now, lifecycle.last_trail)
                 applied = lifecycle.apply(actions, now)
+                recorder.touch(act.account_id for act, _ in applied)
                 lifecycle_counts.update(act.code for act, _ in applied)
                 acknowledged_before = tally.acknowledged
                 if session and runtime.states.state(Scope.firm()) is not TradingState.HALTED:
                     for signal in generator.signals(t - self._span(t), now, self._quotes_fn(pool, market)):
-                        tally.add(runtime.submit_signal(signal, source="simulation"))
+                        routed = runtime.submit_signal(signal, source="simulation")
+                        tally.add(routed)
+                        recorder.touch(r["account_id"] for r in routed.get("results", [])
+                                       if r["status"] in ("filled", "partial", "placed"))
                 if applied or tally.acknowledged != acknowledged_before:
                     positions = pool.positions()
                 open_now = [p for ps in positions.values() for p in ps]

@@ -80,20 +80,31 @@ class SimulationSink:
 
 
 class StoreRecorder:
-    """Writes what the brokers report into the store (the history the reports are built from)."""
+    """Writes what the brokers report into the store (the history the reports are built from).
+
+    Flat accounts that were flat at the previous record cost nothing: no position rows to replace, and
+    their deal history is read only when the driver says they traded (`touch`)."""
 
     def __init__(self, store: Any, pool: Any, accounts: list[str], since: datetime):
         self.store = store
         self.pool = pool
         self.accounts = accounts
         self._deals_since = {a: since for a in accounts}
+        self._had_positions: set[str] = set()
+        self._touched: set[str] = set(accounts)  # first record reads everyone
         self.snapshots = 0
         self.deals = 0
 
+    def touch(self, account_ids: Any) -> None:
+        """These accounts traded since the last record: read their deals next time."""
+        self._touched.update(account_ids)
+
     def record(self, at: datetime, states: Mapping[str, AccountState],
                positions: Mapping[str, list[Position]]) -> None:
+        now_open = {a for a, ps in positions.items() if ps}
+        active = now_open | self._had_positions | self._touched
         fetched: dict[str, list[Any]] = {}
-        for a in self.accounts:
+        for a in sorted(active):
             try:
                 fetched[a] = self.pool.call(a, "deals", self._deals_since[a] - timedelta(minutes=5))
             except Exception as exc:  # disconnected: its deals are picked up at the next record
@@ -101,9 +112,11 @@ class StoreRecorder:
         with self.store.session():
             reported = [s for s in states.values() if s.connected]
             self.snapshots += self.store.snapshots.record_many(reported)
-            for a in self.accounts:
+            for a in sorted(active):
                 if a in positions:
                     self.store.positions.replace_open(a, positions[a], at)
             for a, deals in fetched.items():
                 self.deals += self.store.positions.record_deals(a, deals) if deals else 0
                 self._deals_since[a] = at
+        self._had_positions = now_open
+        self._touched = {a for a in self._touched if a not in fetched}

@@ -22,7 +22,7 @@ import numpy as np
 
 from multiaccount.config import FirmConfig
 from multiaccount.domain import Side, TradingSignal
-from multiaccount.risk.calendar import any_session_open
+from multiaccount.risk.calendar import any_session_open, fx_market_open
 from multiaccount.risk.market import MarketData
 
 
@@ -71,6 +71,8 @@ class SignalGenerator:
         self._symbol_keys = {s: _stable(s) % 2**31 for s in self.plan.sessions}
 
     def _open_symbols(self, at: datetime) -> list[str]:
+        if not fx_market_open(at, self.firm.sessions):
+            return []
         return [s for s, names in self.plan.sessions.items() if any_session_open(self.firm.sessions, names, at)]
 
     def _minutes(self, start: datetime, end: datetime) -> list[datetime]:
