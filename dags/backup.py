@@ -1,15 +1,17 @@
 """
 ### Backup — after end of day (triggered by its asset) or on demand
 
-Store dump + account states with SHA-256 checksums, verification (checksums and an integrity check
-of the store copy), retention. One backup per trading day: a rerun reuses a verified backup.
+`multiaccount.store.backup`: every store table plus the brokers' own account states in one archive
+with a SHA-256 manifest, full verification (every checksum and row count, the archive's SHA-256
+against the store's index), retention. One archive per trading day (end of day usually writes it):
+a rerun reuses it while it verifies.
 """
 
 from __future__ import annotations
 
 from airflow.sdk import Asset, dag, task
 
-from multiaccount.procedures import airflow_support as af
+from multiaccount.airflow import dags as af
 from multiaccount.procedures.assets import BACKUP, END_OF_DAY_COMPLETE
 from multiaccount.procedures.calendar import END_OF_DAY_AT
 

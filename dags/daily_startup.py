@@ -4,7 +4,8 @@
 Seed *Daily Startup Procedure*, one task per step: verify every MT5 connection (one mapped task per
 account, so a failed account reruns alone), report n/N, overnight P&L, risk violations (critical
 halts the account, warning halves its risk), drift check (emits the rebalance asset when needed),
-start the session for active groups. Weekends and `config/sessions.json` holidays are skipped by the
+start the session for active groups, then the seed's daily checklist (recorded in the store, linked
+beside the day's report; a failing item alerts, it does not fail the run). Weekends and `config/sessions.json` holidays are skipped by the
 `TradingDayTimetable`. Every task is safe to clear and rerun.
 """
 
@@ -12,7 +13,8 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, dag, task
 
-from multiaccount.procedures import airflow_support as af
+from multiaccount.airflow import dags as af
+from multiaccount.airflow.links import report_task
 from multiaccount.procedures.assets import REBALANCE_REQUESTED, STARTUP_COMPLETE
 from multiaccount.procedures.calendar import STARTUP_AT
 
@@ -52,6 +54,7 @@ def daily_startup():
 
     @task(pool=af.POOL)
     def check_risk_violations(run: dict) -> dict:
+        """Measure the firm with the risk engine; critical halts the account, warning reduces it."""
         from multiaccount.procedures import daily_startup as p
         return p.check_risk_violations(run)
 
@@ -71,6 +74,12 @@ def daily_startup():
         from multiaccount.procedures import daily_startup as p
         return p.start_session(run)
 
+    @report_task(trigger_rule="none_failed")
+    def daily_checklist(run: dict) -> dict:
+        """The seed's daily checklist (store + HTML beside the report); failing items alert, not fail."""
+        from multiaccount.procedures import daily_startup as p
+        return p.run_daily_checklist(run)
+
     run = resolve_run()
     connected = verify_connection.partial(run=run).expand(account_id=accounts_of(run))
     summary = summarize_connections(run, connected)
@@ -79,7 +88,9 @@ def daily_startup():
     need = check_rebalance_need(run)
     summary >> pnl >> risk >> need
     requested = request_rebalance(run)
-    need >> requested >> start_session(run)
+    session = start_session(run)
+    need >> requested >> session
+    session >> daily_checklist(run)
 
 
 daily_startup()

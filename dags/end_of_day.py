@@ -1,19 +1,20 @@
 """
 ### End of day — 17:00 America/New_York (FX rollover) on trading days
 
-Seed *End of Day Procedure*: close day-trading positions where configured (one mapped task per
+Seed *End of Day Procedure*: the lifecycle's closing rules per account (intraday groups flat before
+the rollover, positions past their holding period, the weekend policy on Fridays; one mapped task per
 account; each close carries a deterministic client id, so a rerun never sends a second order),
-daily performance, the daily report (an asset, downloadable from the task's *Download report* link
-and the *Reports* page), backup of account states, arm overnight monitoring (emits the asset that
-starts the `backup` DAG).
+daily performance into the store, the daily report (an asset, downloadable from the task's
+*Download report* link and the *Reports* page), the day's store backup with the brokers' account
+states, arm overnight monitoring (emits the asset that starts the `backup` DAG).
 """
 
 from __future__ import annotations
 
 from airflow.sdk import Asset, dag, task
 
-from multiaccount.procedures import airflow_support as af
-from multiaccount.procedures.airflow_links import report_task
+from multiaccount.airflow import dags as af
+from multiaccount.airflow.links import report_task
 from multiaccount.procedures.assets import DAILY_REPORT, END_OF_DAY_COMPLETE
 from multiaccount.procedures.calendar import END_OF_DAY_AT
 
@@ -35,7 +36,7 @@ def end_of_day():
 
     @task(pool=af.POOL, map_index_template="{{ task.op_kwargs['account_id'] }}")
     def close_day_positions(run: dict, account_id: str) -> dict:
-        """Flatten one intraday account (idempotent client ids)."""
+        """Lifecycle closes for one account (idempotent client ids, recorded in the store's order ledger)."""
         from multiaccount.procedures import end_of_day as p
         return p.close_day_positions(run, account_id)
 

@@ -1,18 +1,19 @@
 """
 ### Monthly review — 07:00 Europe/London on the first trading day of the month
 
-Seed *Monthly Review Checklist* for the previous month: account and group performance, cost analysis,
-correlation review, limit breaches, suggested parameter changes, disaster recovery test (restore the
-last backup into a scratch database and compare), compliance checklist, and the monthly report
-(an asset, downloadable from the task's link and the *Reports* page).
+Seed *Monthly Review Checklist* for the previous month, from the store: account and firm performance,
+cost analysis, correlation review, limit breaches, suggested parameter changes, disaster recovery
+test (restore the last backup into a scratch SQLite database and compare), the monthly report (an
+asset, downloadable from the task's link and the *Reports* page, with the DR result in it), then the
+seed's monthly checklist (recorded in the store, linked beside the report; failing items alert).
 """
 
 from __future__ import annotations
 
 from airflow.sdk import Asset, dag, task
 
-from multiaccount.procedures import airflow_support as af
-from multiaccount.procedures.airflow_links import report_task
+from multiaccount.airflow import dags as af
+from multiaccount.airflow.links import report_task
 from multiaccount.procedures.assets import MONTHLY_REPORT
 from multiaccount.procedures.calendar import MONTHLY_REVIEW_AT, Rule
 
@@ -29,10 +30,11 @@ def monthly_review():
 
     @task
     def performance_review(run: dict) -> dict:
+        """Month return, drawdown, Sharpe, Sortino per account and firm; monthly rows in the store."""
         from multiaccount.procedures import monthly_review as p
         return p.performance_review(run)
 
-    @task(pool=af.POOL)
+    @task
     def cost_analysis(run: dict) -> dict:
         from multiaccount.procedures import monthly_review as p
         return p.cost_analysis(run)
@@ -48,34 +50,34 @@ def monthly_review():
         return p.limit_breaches(run)
 
     @task
-    def suggest_parameter_changes(performance: dict, correlations: dict, breaches: dict) -> dict:
+    def suggest_parameter_changes(run: dict, performance: dict) -> dict:
         from multiaccount.procedures import monthly_review as p
-        return p.suggest_parameter_changes(performance, correlations, breaches)
+        return p.suggest_parameter_changes(run, performance)
 
     @task
     def disaster_recovery_test(run: dict) -> dict:
+        """Restore the newest backup into a scratch database and compare."""
         from multiaccount.procedures import monthly_review as p
         return p.disaster_recovery_test(run)
 
-    @task
-    def compliance_review(run: dict, dr: dict, breaches: dict) -> dict:
-        from multiaccount.procedures import monthly_review as p
-        return p.compliance_review(run, dr, breaches)
-
     @report_task(outlets=[Asset(MONTHLY_REPORT)])
-    def generate_monthly_report(run: dict, performance: dict, costs: dict, correlations: dict, breaches: dict,
-                                suggestions: dict, dr: dict, compliance: dict) -> dict:
+    def generate_monthly_report(run: dict, dr: dict) -> dict:
         from multiaccount.procedures import monthly_review as p
-        return p.generate_monthly_report(run, {
-            "performance": performance, "costs": costs, "correlations": correlations, "limit_breaches": breaches,
-            "suggestions": suggestions, "disaster_recovery": dr, "compliance": compliance})
+        return p.generate_monthly_report(run, dr)
+
+    @report_task(trigger_rule="none_failed")
+    def monthly_checklist(run: dict) -> dict:
+        """The seed's monthly checklist; failing items alert, they do not fail the run."""
+        from multiaccount.procedures import monthly_review as p
+        return p.run_monthly_checklist(run)
 
     run = resolve_run()
-    perf, costs, corr, breaches = performance_review(run), cost_analysis(run), correlation_review(run), limit_breaches(run)
-    sugg = suggest_parameter_changes(perf, corr, breaches)
-    dr = disaster_recovery_test(run)
-    comp = compliance_review(run, dr, breaches)
-    generate_monthly_report(run, perf, costs, corr, breaches, sugg, dr, comp)
+    perf = performance_review(run)
+    analyses = [perf, cost_analysis(run), correlation_review(run), limit_breaches(run),
+                suggest_parameter_changes(run, perf)]
+    report = generate_monthly_report(run, disaster_recovery_test(run))
+    analyses >> report
+    report >> monthly_checklist(run)
 
 
 monthly_review()

@@ -3,8 +3,9 @@
 
 Targets per group and account, drift, a transfer plan that respects free margin and the minimum
 transfer. Simulated accounts execute directly; live transfers wait on **Approve / Reject** under
-*Browse → Required Actions* and are recorded only once approved. The plan is frozen per trading day
-and every leg is recorded by id, so clearing any task never moves money twice.
+*Browse → Required Actions* and are confirmed in the store only once
+approved. The plan is frozen in the store per trading day and the executor finds done legs in the
+broker's history, so clearing any task never moves money twice.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import timedelta
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import Asset, dag, task
 
-from multiaccount.procedures import airflow_support as af
+from multiaccount.airflow import dags as af
 from multiaccount.procedures.assets import REBALANCE_REQUESTED
 from multiaccount.procedures.calendar import STARTUP_AT
 
@@ -31,42 +32,47 @@ def rebalancing():
 
     @task(pool=af.POOL)
     def compute_targets(run: dict) -> dict:
+        """Read every account into the store; target capital and drift per account."""
         from multiaccount.procedures import rebalance as p
         return p.compute_targets(run)
 
-    @task(pool=af.POOL)
+    @task
     def plan_transfers(run: dict, targets: dict) -> dict:
+        """The day's plan, frozen in the store on first computation."""
         from multiaccount.procedures import rebalance as p
         return p.plan_transfers(run, targets)
 
     @task(pool=af.POOL)
     def execute_simulated_transfers(run: dict, plan: dict) -> dict:
+        """Simulated transfers now (each leg once, from the broker's history); live ones stay pending."""
         from multiaccount.procedures import rebalance as p
         return p.execute_simulated_transfers(run, plan)
 
     @task.short_circuit(ignore_downstream_trigger_rules=False)
-    def has_live_transfers(plan: dict) -> bool:
+    def has_live_transfers(run: dict) -> bool:
         from multiaccount.procedures import rebalance as p
-        return bool(p.live_transfer_legs(plan))
+        return p.has_live_transfers(run)
 
     approve = ApprovalOperator(
         task_id="approve_live_transfers",
-        subject="Approve live transfers for {{ ti.xcom_pull(task_ids='resolve_run')['trading_day'] }}",
-        body="{% for leg in ti.xcom_pull(task_ids='plan_transfers')['legs'] if leg['live'] %}"
-             "- {{ leg['from'] }} -> {{ leg['to'] }}: {{ leg['amount'] }}\n{% endfor %}",
+        subject="Confirm live transfers for {{ ti.xcom_pull(task_ids='resolve_run')['trading_day'] }}",
+        body="{% for t in ti.xcom_pull(task_ids='plan_transfers')['transfers'] if t['live'] %}"
+             "- {{ t['transfer_id'] }}: {{ t['from_account'] }} -> {{ t['to_account'] }}: {{ t['amount'] }}\n"
+             "{% endfor %}",
         response_timeout=timedelta(hours=8),
     )
 
     @task
-    def record_live_transfers(run: dict, plan: dict) -> dict:
+    def record_live_transfers(run: dict, **context) -> dict:
+        """Confirm each approved live transfer in the store (who, when)."""
         from multiaccount.procedures import rebalance as p
-        return p.record_live_transfers(run, plan, approved_by="airflow-hitl")
+        return p.record_live_transfers(run, approved_by=af.approver(context, "approve_live_transfers"))
 
     run = resolve_run()
     plan = plan_transfers(run, compute_targets(run))
     done = execute_simulated_transfers(run, plan)
-    live = has_live_transfers(plan)
-    done >> live >> approve >> record_live_transfers(run, plan)
+    live = has_live_transfers(run)
+    done >> live >> approve >> record_live_transfers(run)
 
 
 rebalancing()

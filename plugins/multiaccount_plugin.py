@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
-from multiaccount.procedures.airflow_links import ReportDownloadLink
-from multiaccount.procedures.airflow_timetable import TradingDayTimetable
-from multiaccount.procedures.report_files import URL_PREFIX, create_report_app
+from multiaccount.airflow.links import ReportDownloadLink
+from multiaccount.airflow.timetable import TradingDayTimetable
+from multiaccount.airflow.report_browser import URL_PREFIX, create_report_app
 
 
 def _authenticated_report_app():

@@ -1,9 +1,16 @@
 """One `bootstrap()` that wires the object graph for every entry point (DAG tasks, CLI, realtime
-service, dashboard): firm config, clock, store, terminal pool, trading states, alerts, run ledger.
+service, dashboard): firm config, clock, store, broker fleet, trading states, alerts.
+
+- clock: `clock_from_env()` (an `AcceleratedClock` when MULTIACCOUNT_CLOCK_START is set, so the demo,
+  the realtime subprocess and Airflow tasks share one simulated time), else the system clock;
+- store: `Store.open()` (MULTIACCOUNT_DB_URL or the SQLite file under MULTIACCOUNT_HOME);
+- fleet: one broker per account from `multiaccount.brokers.factory.build_broker`, built on first use;
+- states: the store's trading-state repository, and `state_service` (the risk package's one writer);
+- events: the alerts package's outbox-backed service.
 
 Tests pass fakes (a fleet of simulated brokers, an in-memory state repository, a recording sink)
-and get the same graph. Expensive parts (the terminal pool, the database) are built on first use,
-so a task that only renders a report never logs in to a terminal.
+and get the same graph. Expensive parts (brokers, the database) are built on first use, so a task
+that only renders a report never logs in to a terminal.
 """
 
 from __future__ import annotations
@@ -17,14 +24,8 @@ from functools import cached_property
 from typing import Any, Protocol
 
 from multiaccount.config import FirmConfig, load_firm
-from multiaccount.domain import AccountState, Clock, OrderOutcome, Position, SystemClock
-from multiaccount.domain.ports import (
-    EventSink,
-    InMemoryTradingStateRepository,
-    RecordingEventSink,
-    TradingStateRepository,
-)
-from multiaccount.procedures.ledger import ProcedureLedger
+from multiaccount.domain import AccountState, Clock, OrderOutcome, Position, clock_from_env
+from multiaccount.domain.ports import EventSink, RecordingEventSink, TradingStateRepository
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +38,25 @@ class Fleet(Protocol):
     def positions(self, account_id: str) -> list[Position]: ...
     def close(self, account_id: str, ticket: int, client_id: str) -> OrderOutcome: ...
     def transfer(self, account_id: str, amount: Decimal, comment: str) -> OrderOutcome: ...
+    def broker(self, account_id: str) -> Any: ...
+    def call(self, account_id: str, method: str, *args: Any, **kwargs: Any) -> Any: ...
 
 
 class BrokerFleet:
-    """A Fleet over `multiaccount.brokers.port.Broker` objects (one per account)."""
+    """A Fleet over `multiaccount.brokers.port.Broker` objects (one per account).
+
+    `call(account_id, method, ...)` is the `TerminalPool.call` shape, so code written for the pool
+    (lifecycle, emergency) runs on a fleet unchanged.
+    """
 
     def __init__(self, brokers: Mapping[str, Any] | Callable[[str], Any]):
         self._get = brokers.__getitem__ if isinstance(brokers, Mapping) else brokers
 
     def broker(self, account_id: str) -> Any:
         return self._get(account_id)
+
+    def call(self, account_id: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.broker(account_id), method)(*args, **kwargs)
 
     def connect(self, account_id: str) -> None:
         b = self.broker(account_id)
@@ -66,17 +76,16 @@ class BrokerFleet:
         return self.broker(account_id).balance_operation(amount, comment)
 
 
-def _pool_fleet(firm: FirmConfig, clock: Clock, mode: str | None, scenario: str | None) -> Fleet:
+def broker_fleet(firm: FirmConfig, clock: Clock, mode: str | None = None, scenario: str | None = None) -> BrokerFleet:
     """Brokers built by the brokers package for the configured mode, one per account, on first use.
 
     A procedure task touches one or a few accounts for seconds, so it builds just those brokers in
-    its own process (`build_broker`); Airflow's `mt5_terminals` pool bounds how many run at once.
-    The long-running realtime service uses the full `TerminalPool` instead.
+    its own process (`build_broker`) rather than starting a `TerminalPool` of worker processes;
+    Airflow's `mt5_terminals` pool bounds how many run at once. The long-running realtime service
+    uses the full pool (`build_pool`).
     """
-    try:
-        from multiaccount.brokers.factory import build_broker
-    except ImportError:
-        return simulated_fleet(firm, clock)
+    from multiaccount.brokers.factory import build_broker
+
     cache: dict[str, Any] = {}
 
     def get(account_id: str) -> Any:
@@ -89,32 +98,14 @@ def _pool_fleet(firm: FirmConfig, clock: Clock, mode: str | None, scenario: str 
     return BrokerFleet(get)
 
 
-def simulated_fleet(firm: FirmConfig, clock: Clock | None = None) -> BrokerFleet:
-    """Every account on one simulated terminal (state shared on disk under MULTIACCOUNT_HOME/sim)."""
-    from multiaccount.brokers.mt5 import MT5Broker, TerminalSession
-    from multiaccount.brokers.simulated import SimulatedTerminal
-
-    session = TerminalSession(SimulatedTerminal(firm, clock=clock))
-    brokers = {a: MT5Broker(a, login=cfg.account_info.mt5_login, server=cfg.account_info.mt5_server,
-                            session=session, clock=clock) for a, cfg in firm.accounts.items()}
-    return BrokerFleet(brokers)
-
-
-def _store(url: str | None) -> Any:
-    from multiaccount.store import Store
-
-    return Store.open(url)
-
-
 @dataclass
 class App:
     """The wired application. Attributes are ports; swap any of them in tests."""
 
     firm: FirmConfig
     clock: Clock
-    ledger: ProcedureLedger
     fleet_factory: Callable[[], Fleet]
-    store_factory: Callable[[], Any] | None = None
+    store_factory: Callable[[], Any]
     states_override: TradingStateRepository | None = None
     events_override: EventSink | None = None
     extras: dict[str, Any] = field(default_factory=dict)
@@ -130,16 +121,20 @@ class App:
         return with_injected_faults(self.fleet_factory())
 
     @cached_property
-    def store(self) -> Any | None:
-        return self.store_factory() if self.store_factory else None
+    def store(self) -> Any:
+        return self.store_factory()
 
     @cached_property
     def states(self) -> TradingStateRepository:
-        if self.states_override is not None:
-            return self.states_override
-        store = self.store
-        repo = getattr(store, "trading_states", None) if store is not None else None
-        return repo if repo is not None else InMemoryTradingStateRepository()
+        """The trading-state repository (the store's, unless a test passes one)."""
+        return self.states_override if self.states_override is not None else self.store.trading_states
+
+    @cached_property
+    def state_service(self) -> Any:
+        """`multiaccount.risk.TradingStateService`: the one writer of trading states (audits, publishes)."""
+        from multiaccount.risk import TradingStateService
+
+        return TradingStateService(self.states, self.events, self.clock, group_of=self.firm.group_of)
 
 
 _override: Callable[[], App] | None = None
@@ -153,26 +148,24 @@ def set_default(factory: Callable[[], App] | None) -> None:
 
 def bootstrap(firm: FirmConfig | None = None, *, clock: Clock | None = None, fleet: Fleet | None = None,
               store: Any = None, store_url: str | None = None, events: EventSink | None = None,
-              states: TradingStateRepository | None = None, ledger: ProcedureLedger | None = None,
-              broker_mode: str | None = None, scenario: str | None = None) -> App:
+              states: TradingStateRepository | None = None, broker_mode: str | None = None,
+              scenario: str | None = None) -> App:
     """Build the application; anything passed in replaces the default adapter."""
-    if _override is not None and all(x is None for x in (firm, clock, fleet, store, events, states, ledger)):
+    if _override is not None and all(x is None for x in (firm, clock, fleet, store, events, states)):
         return _override()
     firm = firm or load_firm()
-    clock = clock or SystemClock()
+    clock = clock or clock_from_env()
     scenario = scenario or os.environ.get("MULTIACCOUNT_SCENARIO") or None
-    fleet_factory = (lambda: fleet) if fleet is not None else (lambda: _pool_fleet(firm, clock, broker_mode, scenario))
-    store_factory = (lambda: store) if store is not None else (lambda: _optional_store(store_url))
-    return App(firm=firm, clock=clock, ledger=ledger or ProcedureLedger(), events_override=events,
-               fleet_factory=fleet_factory, store_factory=store_factory, states_override=states)
+    fleet_factory = (lambda: fleet) if fleet is not None else (lambda: broker_fleet(firm, clock, broker_mode, scenario))
+    store_factory = (lambda: store) if store is not None else (lambda: _open_store(store_url))
+    return App(firm=firm, clock=clock, events_override=events, fleet_factory=fleet_factory,
+               store_factory=store_factory, states_override=states)
 
 
-def _optional_store(url: str | None) -> Any | None:
-    try:
-        return _store(url)
-    except ImportError as exc:  # the store package not installed in this deployment
-        log.warning("store unavailable (%s); trading states kept in memory for this process", exc)
-        return None
+def _open_store(url: str | None) -> Any:
+    from multiaccount.store import Store
+
+    return Store.open(url)
 
 
 def _default_sink(app: App) -> EventSink:

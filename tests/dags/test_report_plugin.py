@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from multiaccount import paths
-from multiaccount.procedures.report_files import create_report_app
+from multiaccount.airflow.report_browser import create_report_app
 
 
 def test_report_app_when_report_exists_then_listed_and_downloadable_and_traversal_refused(tmp_path):

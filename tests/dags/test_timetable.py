@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from airflow.timetables.base import DataInterval, TimeRestriction
 
-from multiaccount.procedures.airflow_timetable import TradingDayTimetable
+from multiaccount.airflow.timetable import TradingDayTimetable
 
 
 def utc(*a) -> datetime:
@@ -42,4 +42,4 @@ def test_serialize_when_round_tripped_then_equal_and_registered_in_plugin():
     tt = TradingDayTimetable("07:00", "Europe/London", "first_trading_day_of_month", ("2027-01-01",))
     assert TradingDayTimetable.deserialize(tt.serialize()) == tt
     registered = plugins_manager.get_timetables_plugins()
-    assert registered["multiaccount.procedures.airflow_timetable.TradingDayTimetable"] is TradingDayTimetable
+    assert registered["multiaccount.airflow.timetable.TradingDayTimetable"] is TradingDayTimetable

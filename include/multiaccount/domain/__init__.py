@@ -1,6 +1,6 @@
 """Pure domain types shared by every layer: no I/O, no Airflow, no broker SDK."""
 
-from multiaccount.domain.clock import Clock, ManualClock, SystemClock, utcnow
+from multiaccount.domain.clock import AcceleratedClock, Clock, ManualClock, SystemClock, clock_from_env, utcnow
 from multiaccount.domain.model import (
     AccountState,
     OrderIntent,
@@ -18,7 +18,7 @@ from multiaccount.domain.model import (
 )
 
 __all__ = [
-    "AccountState", "Clock", "ManualClock", "OrderIntent", "OrderOutcome", "OrderStatus", "OrderType", "Position",
-    "Scope", "ScopeKind", "Severity", "Side", "SystemClock", "TradingSignal", "TradingState", "client_order_id",
-    "utcnow",
+    "AcceleratedClock", "AccountState", "Clock", "ManualClock", "OrderIntent", "OrderOutcome", "OrderStatus",
+    "OrderType", "Position", "Scope", "ScopeKind", "Severity", "Side", "SystemClock", "TradingSignal", "TradingState",
+    "client_order_id", "clock_from_env", "utcnow",
 ]

@@ -1,117 +1,77 @@
-"""Backup (after end of day): store dump + account states with checksums, verification, retention.
+"""Backup (end of day, then the `backup` DAG) over `multiaccount.store.backup`.
 
-Uses `multiaccount.store.backup` (create/verify/restore) when the store package provides it;
-otherwise copies the SQLite store with SQLite's online backup API. Either way one backup per
-trading day: a rerun finds a verified backup for the day and returns it instead of making another.
+An archive holds every store table (dialect-neutral, SHA-256 per table, manifest) plus the brokers'
+own account states and positions read at backup time, so a restore can be checked against what the
+terminals said. One archive per trading day: its name is kept in the store's kv under the day, and
+a rerun reuses it when it still verifies. Retention is the store's (`prune_backups`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any
 
-from multiaccount import paths
 from multiaccount.bootstrap import App
-from multiaccount.procedures._shared import app_of, run_of
+from multiaccount.procedures._shared import account_state_dict, app_of, read_fleet, run_of, step_get, step_put
 from multiaccount.procedures.common import RunInfo
 
+PROCEDURE = "backup"
 DEFAULT_RETENTION = 30
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def daily_backup(run: dict[str, Any] | RunInfo, app: App | None = None) -> dict[str, Any]:
+    """The trading day's archive: reused when it exists and verifies, else written now."""
+    from multiaccount.store.backup import BackupError, create_backup, verify_backup
 
-
-def _sqlite_file() -> Path | None:
-    from multiaccount.store.db import db_url
-
-    url = db_url()
-    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
-
-
-def _folder(day: str) -> Path:
-    return paths.backups_dir() / "daily" / day
+    app, r = app_of(app), run_of(run)
+    known = step_get(app, PROCEDURE, r.key, "archive")
+    if known is not None and Path(known["path"]).exists():
+        try:
+            verify_backup(known["path"], app.store)
+            return {**known, "reused": True}
+        except BackupError:
+            pass  # corrupt or changed: write a new one
+    if r.dry_run:
+        return {"trading_day": r.key, "dry_run": True}
+    read = read_fleet(app, list(app.firm.accounts))
+    states = {a: account_state_dict(st, read.positions[a]) for a, st in read.states.items()}
+    states.update({a: {"error": err} for a, err in read.failed.items()})
+    info = create_backup(app.store, states, at=app.clock.now(), prune=False)
+    out = {"trading_day": r.key, "name": info.name, "path": str(info.path), "sha256": info.sha256,
+           "rows": info.total_rows, "accounts": info.accounts, "unreachable": sorted(read.failed)}
+    return {**step_put(app, PROCEDURE, r.key, "archive", out), "reused": False}
 
 
 def create_backup(run: dict[str, Any] | RunInfo, app: App | None = None) -> dict[str, Any]:
-    app, r = app_of(app), run_of(run)
-    folder = _folder(r.key)
-    manifest_path = folder / "manifest.json"
-    if manifest_path.exists() and verify_files(folder)["ok"]:
-        return {**json.loads(manifest_path.read_text()), "reused": True}
-    tmp = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    db = _sqlite_file()
-    if db is not None and db.exists():
-        src, dst = sqlite3.connect(db), sqlite3.connect(tmp / "store.sqlite")
-        with dst:
-            src.backup(dst)
-        src.close()
-        dst.close()
-    states = paths.backups_dir() / "account_states" / f"{r.key}.json"
-    if states.exists():
-        shutil.copy2(states, tmp / "account_states.json")
-    files = {p.name: _sha256(p) for p in sorted(tmp.iterdir()) if p.is_file()}
-    manifest = {"trading_day": r.key, "files": files, "created_at": app.clock.now().isoformat()}
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)  # atomic publish: a crash leaves only the .partial folder
-    app.ledger.upsert("backups", r.key, {"path": str(folder), "files": files})
-    return {**manifest, "path": str(folder), "reused": False}
-
-
-def verify_files(folder: Path) -> dict[str, Any]:
-    """Checksums match, and a store copy opens and passes SQLite's integrity check."""
-    manifest_path = folder / "manifest.json"
-    if not manifest_path.exists():
-        return {"ok": False, "problems": ["manifest missing"]}
-    manifest = json.loads(manifest_path.read_text())
-    problems = [name for name, digest in manifest["files"].items()
-                if not (folder / name).exists() or _sha256(folder / name) != digest]
-    tables = None
-    if (folder / "store.sqlite").exists() and not problems:
-        con = sqlite3.connect(f"file:{folder / 'store.sqlite'}?mode=ro", uri=True)
-        try:
-            if con.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-                problems.append("store.sqlite integrity check failed")
-            tables = con.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0]
-        finally:
-            con.close()
-    return {"ok": not problems, "problems": problems, "tables": tables}
+    return daily_backup(run, app=app)
 
 
 def verify_backup(run: dict[str, Any] | RunInfo, app: App | None = None) -> dict[str, Any]:
+    """Every checksum and row count of the day's archive, and its SHA-256 against the index; marks it verified."""
+    from multiaccount.store.backup import verify_backup as verify
+
     app, r = app_of(app), run_of(run)
-    result = verify_files(_folder(r.key))
-    if not result["ok"]:
-        raise RuntimeError(f"BACKUP_INVALID: day={r.key}, problems={result['problems']}")
-    return {"trading_day": r.key, **result}
+    known = step_get(app, PROCEDURE, r.key, "archive")
+    if known is None:
+        raise RuntimeError(f"BACKUP_MISSING: day={r.key}; run create_backup first")
+    info = verify(known["path"], app.store)
+    return {"trading_day": r.key, "name": info.name, "ok": True, "tables": len(info.tables),
+            "rows": info.total_rows, "accounts": info.accounts}
 
 
 def apply_retention(run: dict[str, Any] | RunInfo, keep: int = DEFAULT_RETENTION,
                     app: App | None = None) -> dict[str, Any]:
-    """Keep the newest `keep` daily backups (never today's)."""
-    r = run_of(run)
-    root = paths.backups_dir() / "daily"
-    days = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.endswith(".partial")) \
-        if root.is_dir() else []
-    doomed = [d for d in days[:-keep] if d != r.key] if len(days) > keep else []
-    if not r.dry_run:
-        for d in doomed:
-            shutil.rmtree(root / d)
-    return {"kept": len(days) - len(doomed), "removed": doomed, "dry_run": r.dry_run}
+    """The store's retention: the newest `keep` archives (never the newest), none older than 90 days."""
+    from multiaccount.store.backup import list_backups, prune_backups
+
+    app, r = app_of(app), run_of(run)
+    if r.dry_run:
+        return {"kept": len(list_backups()), "removed": [], "dry_run": True}
+    removed = prune_backups(keep=keep, now=app.clock.now(), store=app.store)
+    return {"kept": len(list_backups()), "removed": [p.name for p in removed], "dry_run": False}
 
 
-def latest_backup() -> Path | None:
-    root = paths.backups_dir() / "daily"
-    days = sorted(p for p in root.iterdir() if (p / "manifest.json").exists()) if root.is_dir() else []
-    return days[-1] if days else None
+def latest_backup(app: App) -> Any | None:
+    """The newest archive that is indexed in the store and not deleted (`BackupRow`), or None."""
+    rows = [b for b in app.store.backups.list() if Path(b.path).exists()]
+    return rows[0] if rows else None

@@ -4,7 +4,7 @@ Why here and not in a cron string: the procedures run at wall-clock times in the
 (06:30 London, 17:00 New York) on FX trading days only, and cron in one zone cannot express
 "17:00 New York" for a scheduler that also needs "06:30 London" across two different DST switch
 dates, nor skip the firm's configured holidays. The Airflow timetable
-(`multiaccount.procedures.airflow_timetable`) is a thin adapter over `DailySchedule`, so the
+(`multiaccount.airflow.timetable`) is a thin adapter over `DailySchedule`, so the
 scheduler, the CLI and the tests compute the same instants.
 """
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import typer
@@ -31,7 +30,8 @@ def _steps(name: str, run: dict[str, Any]) -> list[tuple[str, Any]]:
             return {"attempted": len(accounts)}
         return [("verify_connections", connect_all), ("summarize_connections", lambda: d.summarize_connections(run, results)),
                 ("overnight_pnl", lambda: d.overnight_pnl(run)), ("check_risk_violations", lambda: d.check_risk_violations(run)),
-                ("check_rebalance_need", lambda: d.check_rebalance_need(run)), ("start_session", lambda: d.start_session(run))]
+                ("check_rebalance_need", lambda: d.check_rebalance_need(run)), ("start_session", lambda: d.start_session(run)),
+                ("daily_checklist", lambda: d.run_daily_checklist(run))]
     if name == "end-of-day":
         return [("close_day_positions", lambda: [e.close_day_positions(run, a) for a in accounts]),
                 ("calculate_daily_performance", lambda: e.calculate_daily_performance(run)),
@@ -39,25 +39,23 @@ def _steps(name: str, run: dict[str, Any]) -> list[tuple[str, Any]]:
                 ("backup_account_states", lambda: e.backup_account_states(run)),
                 ("arm_overnight_monitoring", lambda: e.arm_overnight_monitoring(run))]
     if name == "rebalance":
-        plan: dict = {}
-        return [("plan_transfers", lambda: plan.update(rb.plan_transfers(run)) or plan),
-                ("execute_simulated_transfers", lambda: rb.execute_simulated_transfers(run, plan)),
-                ("live_transfers_pending_approval", lambda: {"legs": rb.live_transfer_legs(plan)})]
+        return [("compute_targets", lambda: rb.compute_targets(run)), ("plan_transfers", lambda: rb.plan_transfers(run)),
+                ("execute_simulated_transfers", lambda: rb.execute_simulated_transfers(run)),
+                ("live_transfers_pending_confirmation", lambda: {"pending": rb.live_transfer_ids(
+                    rb.app_of(None), rb.run_of(run))})]
     if name == "backup":
         return [("create_backup", lambda: b.create_backup(run)), ("verify_backup", lambda: b.verify_backup(run)),
                 ("apply_retention", lambda: b.apply_retention(run))]
     if name == "monthly-review":
         s: dict = {}
         return [("performance_review", lambda: s.setdefault("performance", m.performance_review(run))),
-                ("cost_analysis", lambda: s.setdefault("costs", m.cost_analysis(run))),
-                ("correlation_review", lambda: s.setdefault("correlations", m.correlation_review(run))),
-                ("limit_breaches", lambda: s.setdefault("limit_breaches", m.limit_breaches(run))),
-                ("suggest_parameter_changes", lambda: s.setdefault("suggestions", m.suggest_parameter_changes(
-                    s["performance"], s["correlations"], s["limit_breaches"]))),
-                ("disaster_recovery_test", lambda: s.setdefault("disaster_recovery", m.disaster_recovery_test(run))),
-                ("compliance_review", lambda: s.setdefault("compliance", m.compliance_review(
-                    run, s["disaster_recovery"], s["limit_breaches"]))),
-                ("generate_monthly_report", lambda: m.generate_monthly_report(run, dict(s)))]
+                ("cost_analysis", lambda: m.cost_analysis(run)),
+                ("correlation_review", lambda: m.correlation_review(run)),
+                ("limit_breaches", lambda: m.limit_breaches(run)),
+                ("suggest_parameter_changes", lambda: m.suggest_parameter_changes(run, s["performance"])),
+                ("disaster_recovery_test", lambda: s.setdefault("dr", m.disaster_recovery_test(run))),
+                ("generate_monthly_report", lambda: m.generate_monthly_report(run, s["dr"])),
+                ("monthly_checklist", lambda: m.run_monthly_checklist(run))]
     raise typer.BadParameter(f"unknown procedure {name!r}")
 
 
@@ -82,7 +80,9 @@ def register(app: typer.Typer) -> None:
 
         if procedure not in ZONES:
             raise typer.BadParameter(f"unknown procedure {procedure!r}; one of {', '.join(ZONES)}")
-        info = RunInfo.create(instant=datetime.now(UTC), timezone=ZONES[procedure], run_id=f"cli:{procedure}",
+        from multiaccount.domain import clock_from_env
+
+        info = RunInfo.create(instant=clock_from_env().now(), timezone=ZONES[procedure], run_id=f"cli:{procedure}",
                               trading_day=trading_day or None, dry_run=dry_run, accounts=accounts,
                               force_rebalance=force_rebalance)
         run = info.to_dict()

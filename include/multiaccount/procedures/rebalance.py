@@ -1,131 +1,144 @@
-"""Rebalancing (seed step 5 of startup, and its own DAG): targets, drift, a transfer plan, execution.
+"""Rebalancing (seed step 4 of startup, and its own DAG) over `multiaccount.rebalancing` and the store.
 
-Targets: each group gets `allocation_percentage` of the firm's equity, split equally among its
-accounts (a standby account keeps its share to trade on failover). The plan moves money from accounts above target to accounts below,
-never below what the giver needs for its open margin (margin x (1 + transfer_margin_buffer)), and
-never a leg smaller than `min_transfer`. Money is Decimal throughout.
+Targets, drift and the transfer plan are the rebalancing package's (`account_targets`,
+`plan_transfers` through `rebalancing.service.make_plan`: free margin x (1 + transfer_margin_buffer)
+stays, no leg below `min_transfer`, live and paper money never mix, Decimal cents throughout).
 
-Idempotence: the plan is frozen per trading day on first computation (a rerun returns the same
-plan, even after some legs moved money), and every leg's withdrawal and deposit are recorded by
-leg id, so a rerun completes the missing half and never repeats a done one. Simulated accounts
-execute directly; live legs become instructions that wait for approval in the Airflow UI and are
-recorded only after it.
+Idempotence: the day's plan is frozen in the store on first computation (`store.transfers`, plan
+key `rebalance:<trading day>`); a rerun executes that stored plan, never a recomputed one, and the
+executor skips executed transfers and completes a half-done one from the broker's deal history.
+Transfers on simulated terminals execute directly; live transfers stay pending until a human
+confirms them (the DAG's `ApprovalOperator`, or `multiaccount rebalance confirm`).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from multiaccount.bootstrap import App
 from multiaccount.domain import Scope, Severity
-from multiaccount.procedures._shared import app_of, is_simulated, money, publish, run_of
+from multiaccount.procedures._shared import app_of, publish, read_fleet, run_of
 from multiaccount.procedures.common import RunInfo
+from multiaccount.rebalancing import Transfer, TransferPlan
+
+ACTOR = "procedure:rebalance"
+_DAY = timedelta(days=1)
+
+
+def plan_key(r: RunInfo) -> str:
+    """One plan per trading day; a forced replan gets its own key so the frozen one stays on record."""
+    return f"rebalance:{r.key}" + (":forced" if r.force_rebalance else "")
 
 
 def compute_targets(run: dict[str, Any] | RunInfo, app: App | None = None) -> dict[str, Any]:
-    """Target capital per group and account, actual equity, and relative drift."""
+    """Read every account into the store, then target capital and drift per account from it."""
+    from multiaccount.rebalancing import account_targets, drifts
+    from multiaccount.rebalancing.service import capital_from_store
+
     app, r = app_of(app), run_of(run)
-    equity = {a: money(app.fleet.account_state(a).equity) for a in app.firm.accounts}
-    total = sum(equity.values(), Decimal(0))
-    rows: dict[str, Any] = {}
-    for group, definition in app.firm.groups.items():
-        traders = list(definition.accounts)  # a standby account keeps its share: it trades on failover
-        if not traders:
-            continue
-        group_target = total * Decimal(str(app.firm.group_limits(group).allocation_percentage))
-        per = money(group_target / len(traders))
-        for a in traders:
-            drift = float(abs(equity[a] - per) / per) if per > 0 else 0.0
-            rows[a] = {"group": group, "target": str(per), "equity": str(equity[a]), "drift": round(drift, 6)}
-    selected = {a: v for a, v in rows.items() if a in r.accounts}
-    return {"trading_day": r.key, "total_equity": str(total), "accounts": selected,
-            "max_drift": max((v["drift"] for v in selected.values()), default=0.0)}
-
-
-def _transferable(app: App, account_id: str, surplus: Decimal) -> Decimal:
-    st = app.fleet.account_state(account_id)
-    keep = money(Decimal(str(st.margin)) * Decimal(str(1 + app.firm.master.master_account.transfer_margin_buffer)))
-    free = money(Decimal(str(st.equity))) - keep
-    return max(Decimal(0), min(surplus, free))
+    read = read_fleet(app, list(app.firm.accounts))
+    capital = capital_from_store(app.store, app.firm)
+    targets = account_targets(app.firm, capital)
+    drift = drifts(capital, targets)
+    rows = {a: {"group": capital[a].group, "target": str(targets[a]), "equity": str(capital[a].equity),
+                "drift": round(drift[a], 6)} for a in targets if a in r.accounts}
+    return {"trading_day": r.key, "total_equity": str(sum((c.equity for c in capital.values()), Decimal(0))),
+            "accounts": rows, "max_drift": max((v["drift"] for v in rows.values()), default=0.0),
+            "unreachable": sorted(read.failed)}
 
 
 def plan_transfers(run: dict[str, Any] | RunInfo, targets: dict[str, Any] | None = None,
                    app: App | None = None) -> dict[str, Any]:
-    """The day's transfer plan (frozen on first computation; `force_rebalance` replans)."""
+    """The day's plan: the stored one if it exists, else computed from the store's capital and stored."""
+    from multiaccount.rebalancing.ledger import StoreTransferLedger
+    from multiaccount.rebalancing.service import make_plan
+
     app, r = app_of(app), run_of(run)
-    existing = app.ledger.get("rebalance_plan", r.key)
-    if existing is not None and not r.force_rebalance:
-        return existing
-    targets = targets or compute_targets(r, app=app)
-    minimum = app.firm.master.master_account.min_transfer
-    givers, takers = [], []
-    for a, v in sorted(targets["accounts"].items()):
-        diff = Decimal(v["equity"]) - Decimal(v["target"])
-        if diff > 0:
-            givers.append([a, _transferable(app, a, diff)])
-        elif diff < 0:
-            takers.append([a, -diff])
-    legs = []
-    for taker in takers:
-        for giver in givers:
-            amount = money(min(giver[1], taker[1]))
-            if amount < minimum:
-                continue
-            legs.append({"leg_id": f"{r.key}:{len(legs) + 1}:{giver[0]}>{taker[0]}", "from": giver[0],
-                         "to": taker[0], "amount": str(amount),
-                         "live": not (is_simulated(app, giver[0]) and is_simulated(app, taker[0]))})
-            giver[1] -= amount
-            taker[1] -= amount
-    plan = {"plan_id": f"rebalance:{r.key}", "trading_day": r.key, "legs": legs, "dry_run": r.dry_run,
-            "max_drift": targets["max_drift"]}
+    frozen = load_plan(app, plan_key(r))
+    if frozen is not None:
+        return plan_dict(frozen, r, stored=True)
+    plan = make_plan(app.store, app.firm, plan_key(r), app.clock.now(), force=r.force_rebalance)
     if r.dry_run:
-        return plan
-    return app.ledger.upsert("rebalance_plan", r.key, plan) if r.force_rebalance else \
-        app.ledger.record_once("rebalance_plan", r.key, plan)[0]
+        return plan_dict(plan, r, stored=False)
+    StoreTransferLedger(app.store).record_plan(plan, ACTOR)
+    return plan_dict(load_plan(app, plan.plan_key) or plan, r, stored=True)
 
 
-def _move(app: App, leg: dict[str, Any]) -> dict[str, Any]:
-    """Withdraw then deposit, each recorded by leg id so a rerun does only what is missing."""
-    amount = Decimal(leg["amount"])
-    for side, account, signed in (("out", leg["from"], -amount), ("in", leg["to"], amount)):
-        key = f"{leg['leg_id']}:{side}"
-        if app.ledger.get("transfer_ops", key) is not None:
-            continue
-        outcome = app.fleet.transfer(account, signed, f"rebal {leg['leg_id']}"[:31])
-        if outcome.status.value not in ("filled", "placed", "duplicate"):
-            raise RuntimeError(f"TRANSFER_FAILED: leg={leg['leg_id']}, side={side}, retcode={outcome.retcode}, "
-                               f"reason={outcome.reason}")
-        app.ledger.record_once("transfer_ops", key, {"account": account, "amount": str(signed)})
-    record, _ = app.ledger.record_once("transfers", leg["leg_id"], {**leg, "status": "executed"})
-    return record
-
-
-def execute_simulated_transfers(run: dict[str, Any] | RunInfo, plan: dict[str, Any],
+def execute_simulated_transfers(run: dict[str, Any] | RunInfo, plan: dict[str, Any] | None = None,
                                 app: App | None = None) -> dict[str, Any]:
+    """Run the stored plan: simulated transfers now, live ones become pending instructions."""
+    from multiaccount.rebalancing.service import execute
+
     app, r = app_of(app), run_of(run)
-    legs = [leg for leg in plan["legs"] if not leg["live"]]
-    if r.dry_run:
-        return {"executed": [], "would_execute": legs, "dry_run": True}
-    done = [_move(app, leg) for leg in legs]
+    stored = load_plan(app, plan_key(r))
+    if stored is None or r.dry_run:
+        return {"executed": [], "dry_run": r.dry_run, "planned": bool(stored)}
+    involved = sorted({a for t in stored.transfers for a in (t.from_account, t.to_account)})
+    brokers = {a: app.fleet.broker(a) for a in involved}
+    for a in involved:
+        app.fleet.connect(a)
+    report = execute(app.store, app.firm, stored, brokers, app.clock.now(), ACTOR)
+    failed = [t for t in report.transfers if t.status == "failed"]
+    read_fleet(app, involved, deals_since=stored.created_at - _DAY)  # balances and flows after the moves
+    done = [t.transfer_id for t in report.transfers if t.status == "executed"]
     if done:
-        publish(app, "rebalance", Severity.INFO, Scope.firm(), f"Rebalanced {len(done)} leg(s) for {r.key}",
+        publish(app, "rebalance", Severity.INFO, Scope.firm(), f"Rebalanced {len(done)} transfer(s) for {r.key}",
                 limit_name=f"rebalance-{r.key}")
-    return {"executed": [d["leg_id"] for d in done], "total": str(sum((Decimal(d["amount"]) for d in done),
-                                                                      Decimal(0)))}
+    if failed:
+        raise RuntimeError("TRANSFER_FAILED: " + "; ".join(f"{t.transfer_id}: {t.detail}" for t in failed))
+    return {"plan_key": stored.plan_key, "results": {t.transfer_id: t.status for t in report.transfers},
+            "executed": done}
 
 
-def live_transfer_legs(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    return [leg for leg in plan["legs"] if leg["live"] and not plan.get("dry_run")]
+def live_transfer_ids(app: App, r: RunInfo) -> list[str]:
+    """Transfers of the day's plan that wait for a human (pending live instructions)."""
+    from multiaccount.rebalancing.service import pending
+
+    key = plan_key(r)
+    return [t.transfer_id for t in pending(app.store) if t.plan_key == key and t.live]
 
 
-def record_live_transfers(run: dict[str, Any] | RunInfo, plan: dict[str, Any], approved_by: str = "",
-                          app: App | None = None) -> dict[str, Any]:
-    """After human approval: record each live leg once, as a confirmed instruction for the back office."""
+def has_live_transfers(run: dict[str, Any] | RunInfo, app: App | None = None) -> bool:
     app, r = app_of(app), run_of(run)
-    recorded = []
-    for leg in live_transfer_legs(plan):
-        rec, _ = app.ledger.record_once("transfers", leg["leg_id"],
-                                        {**leg, "status": "approved_instruction", "approved_by": approved_by})
-        recorded.append(rec["leg_id"])
-    return {"trading_day": r.key, "recorded": recorded}
+    return not r.dry_run and bool(live_transfer_ids(app, r))
+
+
+def record_live_transfers(run: dict[str, Any] | RunInfo, approved_by: str = "", app: App | None = None
+                          ) -> dict[str, Any]:
+    """After human approval: each pending live transfer of the day is confirmed (who, when) in the store."""
+    from multiaccount.rebalancing.service import confirm
+
+    app, r = app_of(app), run_of(run)
+    confirmed = [confirm(app.store, tid, approved_by or ACTOR, app.clock.now()).transfer_id
+                 for tid in live_transfer_ids(app, r)]
+    return {"trading_day": r.key, "confirmed": confirmed, "by": approved_by}
+
+
+# ------------------------------------------------------------------ the stored plan
+def load_plan(app: App, key: str) -> TransferPlan | None:
+    """The plan as stored (frozen) under `key`, rebuilt as a `TransferPlan` for the executor."""
+    from multiaccount.rebalancing.ledger import StoreTransferLedger
+
+    row = app.store.transfers.plan(key)
+    if row is None:
+        return None
+    detail = row.detail or {}
+    m = app.firm.master.master_account
+    transfers = tuple(Transfer(t.transfer_id, t.from_account, t.to_account, t.amount, t.live)
+                      for t in StoreTransferLedger(app.store).list(plan_key=key))
+    return TransferPlan(plan_key=key, created_at=row.created_at,
+                        targets={a: Decimal(v) for a, v in detail.get("targets", {}).items()},
+                        before={a: Decimal(v) for a, v in detail.get("before", {}).items()},
+                        transfers=transfers, drift={}, max_drift=float(detail.get("max_drift", 0.0)),
+                        threshold=float(detail.get("threshold", m.rebalance_threshold)), needed=bool(transfers),
+                        min_transfer=Decimal(str(m.min_transfer)), margin_buffer=m.transfer_margin_buffer,
+                        shortfalls=tuple(detail.get("shortfalls", ())), reason=row.reason or "rebalance")
+
+
+def plan_dict(plan: TransferPlan, r: RunInfo, stored: bool) -> dict[str, Any]:
+    """JSON-able plan for XCom, the approval form and the CLI."""
+    return {"plan_key": plan.plan_key, "trading_day": r.key, "stored": stored, "dry_run": r.dry_run,
+            "max_drift": plan.max_drift, "threshold": plan.threshold, "total": str(plan.total_moved),
+            "transfers": [t.as_dict() for t in plan.transfers], "shortfalls": list(plan.shortfalls)}

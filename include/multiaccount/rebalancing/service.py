@@ -25,8 +25,10 @@ def capital_from_store(store: Any, firm: FirmConfig) -> dict[str, AccountCapital
     missing = sorted(set(firm.accounts) - set(latest))
     if missing:
         raise NoSnapshotError(f"NO_SNAPSHOT: accounts={','.join(missing)}")
+    simulated = simulated_predicate(firm)  # money on a simulated terminal never needs a human to confirm
     return {a: AccountCapital(a, firm.group_of(a), cents(latest[a].balance), cents(latest[a].equity),
-                              cents(latest[a].margin), firm.live_trading(a)) for a in firm.accounts}
+                              cents(latest[a].margin), firm.live_trading(a) and not simulated(a))
+            for a in firm.accounts}
 
 
 def pool_by_live(firm: FirmConfig) -> Callable[[str], str]:

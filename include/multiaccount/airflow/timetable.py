@@ -1,8 +1,8 @@
 """`TradingDayTimetable`: the Airflow adapter over `calendar.DailySchedule`.
 
-This module (with `airflow_links.py`) is the package's deliberate Airflow seam: it lives in the
+This module (in the Airflow seam `multiaccount.airflow`) lives in the
 installed package so the scheduler, the DAG processor, the workers and the tests all resolve the
-same qualified name `multiaccount.procedures.airflow_timetable.TradingDayTimetable` that the plugin
+same qualified name `multiaccount.airflow.timetable.TradingDayTimetable` that the plugin
 in `plugins/multiaccount_plugin.py` registers (a class defined in the plugins folder gets a
 different module name per process, and serialization would not find it). Nothing else in
 `multiaccount` imports this module; only `dags/`, `plugins/` and tests do.

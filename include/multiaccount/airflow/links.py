@@ -1,7 +1,6 @@
 """Airflow seam for reports: a TaskFlow decorator whose task carries a "Download report" extra link.
 
-Like `airflow_timetable.py`, this module imports Airflow and is imported only by `dags/` and
-`plugins/`. In Airflow 3 the worker computes each extra link when the task finishes and stores it in
+Part of the Airflow seam (`multiaccount.airflow`), imported only by `dags/` and `plugins/`. In Airflow 3 the worker computes each extra link when the task finishes and stores it in
 XCom; the UI reads it back, so the link is the exact file this run produced.
 """
 
@@ -14,7 +13,7 @@ from airflow.providers.standard.decorators.python import _PythonDecoratedOperato
 from airflow.sdk import BaseOperatorLink
 from airflow.sdk.bases.decorator import task_decorator_factory
 
-from multiaccount.procedures.report_files import URL_PREFIX
+from multiaccount.airflow.report_browser import URL_PREFIX
 
 
 class ReportDownloadLink(BaseOperatorLink):
