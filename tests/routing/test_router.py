@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 from multiaccount.domain import OrderStatus, Scope, Side, TradingSignal, TradingState, client_order_id
 from multiaccount.routing import SignalRouter, eligible_accounts, parse_signal
 from tests.fixtures.risk import FakePool, baseline_at_initial, seed_states
+from tests.routing.fakes import RoutingPool
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -106,10 +108,71 @@ def test_parse_signal_when_nan_stop_then_invalid_signal_names_field():
     assert sig is None and reason.startswith("INVALID_SIGNAL: field=stop")
 
 
-def test_route_when_order_check_rejects_then_rejected_with_margin_check(router, fake_pool):
+def test_route_when_order_check_option_rejects_then_rejected_with_margin_check_and_not_sent(
+        seed_firm, fake_pool, order_ledger, state_service, clock):
     fake_pool.check_rejects.add("EU_HF_001")
-    r = router.route(signal()).by_account()["EU_HF_001"]
+    router = SignalRouter(seed_firm, fake_pool, order_ledger, state_service, clock, order_check=True)
+    by = router.route(signal()).by_account()
+    r = by["EU_HF_001"]
     assert r.status is OrderStatus.REJECTED and r.reason.startswith("MARGIN_CHECK: account=EU_HF_001, retcode=10019")
+    assert r.requested_volume > 0 and by["SW_001"].status is OrderStatus.FILLED
+    assert [i.account_id for i in fake_pool.sent] == ["SW_001"]
+    assert order_ledger.get(r.client_id) is None  # refused before sending: not reserved, a resend re-evaluates
+
+
+def test_route_when_order_check_option_then_checks_run_concurrently_not_in_sequence(
+        seed_firm, risk_quotes, order_ledger, state_service, clock):
+    # both accepted accounts must be inside order_check at once for the barrier to open
+    pool = RoutingPool(seed_firm, seed_states(seed_firm), risk_quotes, check_barrier=threading.Barrier(2, timeout=5))
+    router = SignalRouter(seed_firm, pool, order_ledger, state_service, clock, order_check=True)
+    by = router.route(signal()).by_account()
+    assert sorted(pool.checks) == ["EU_HF_001", "SW_001"]
+    assert by["EU_HF_001"].status is OrderStatus.FILLED, by["EU_HF_001"].reason
+    assert by["SW_001"].status is OrderStatus.FILLED, by["SW_001"].reason
+
+
+def test_route_when_reads_then_states_and_positions_read_concurrently(seed_firm, risk_quotes, order_ledger,
+                                                                     state_service, clock):
+    pool = RoutingPool(seed_firm, seed_states(seed_firm), risk_quotes, read_barrier=threading.Barrier(2, timeout=5))
+    report = SignalRouter(seed_firm, pool, order_ledger, state_service, clock).route(signal())
+    assert report.by_account()["EU_HF_001"].status is OrderStatus.FILLED
+
+
+def test_route_when_broker_refuses_at_send_then_rejected_with_retcode_and_no_order_check_calls(
+        seed_firm, risk_quotes, order_ledger, state_service, clock):
+    pool = RoutingPool(seed_firm, seed_states(seed_firm), risk_quotes, send_rejects={"EU_HF_001"})
+    by = SignalRouter(seed_firm, pool, order_ledger, state_service, clock).route(signal()).by_account()
+    assert by["EU_HF_001"].status is OrderStatus.REJECTED and by["EU_HF_001"].reason.startswith("NO_MONEY")
+    assert by["SW_001"].status is OrderStatus.FILLED
+    assert pool.checks == []  # the margin check happened at order_send, not one order_check per account
+    assert order_ledger.get(by["EU_HF_001"].client_id).status is OrderStatus.REJECTED
+
+
+def test_route_when_send_many_raises_then_unknown_recorded_and_replay_sends_nothing(
+        seed_firm, risk_quotes, order_ledger, state_service, clock):
+    pool = RoutingPool(seed_firm, seed_states(seed_firm), risk_quotes, send_error=ConnectionResetError("pipe"))
+    router = SignalRouter(seed_firm, pool, order_ledger, state_service, clock)
+    by = router.route(signal()).by_account()
+    assert by["EU_HF_001"].status is OrderStatus.UNKNOWN and by["EU_HF_001"].reason.startswith("UNKNOWN_OUTCOME")
+    assert order_ledger.get(by["EU_HF_001"].client_id).status is OrderStatus.UNKNOWN
+    sent = len(pool.sent)
+    pool.send_error = None
+    again = router.route(signal()).by_account()
+    assert again["EU_HF_001"].status is OrderStatus.DUPLICATE and len(pool.sent) == sent
+
+
+def test_route_when_many_accounts_then_one_fan_out_with_latency_split_per_order(
+        seed_firm, risk_quotes, order_ledger, state_service, clock):
+    calls: list[int] = []
+    pool = RoutingPool(seed_firm, seed_states(seed_firm), risk_quotes)
+    inner = pool.send_many
+    pool.send_many = lambda intents: (calls.append(len(intents)), inner(intents))[1]
+    report = SignalRouter(seed_firm, pool, order_ledger, state_service, clock).route(signal())
+    filled = report.of_status(OrderStatus.FILLED)
+    assert len(filled) >= 2 and calls == [len(filled)]
+    for r in filled:
+        lat = r.latency_ms
+        assert lat["total"] >= lat["received_to_sized"] >= 0 and lat["sized_to_sent"] >= 0
 
 
 def test_route_when_fill_slips_then_adverse_slippage_in_points(seed_firm, risk_quotes, order_ledger, state_service,

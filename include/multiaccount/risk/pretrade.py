@@ -113,6 +113,22 @@ def check_signal(signal: TradingSignal, firm: FirmConfig, market: MarketData, no
     return None
 
 
+def order_check_reason(account_id: str, result: Any) -> str | None:
+    """The broker's `order_check` verdict as a coded reason (None = accepted).
+
+    `result` is what the check returned (an `OrderOutcome`, an MT5 `OrderCheckResult`, None) or the
+    exception it raised; a broker failure is a recorded rejection, not a crash. Shared by the
+    in-line check below and the router's concurrent check, so both word a refusal the same way."""
+    if isinstance(result, BaseException):
+        return f"MARGIN_CHECK: account={account_id}, error={type(result).__name__}: {result}"
+    code = getattr(result, "retcode", 0) if result is not None else 0
+    status = str(getattr(result, "status", ""))
+    if status in ("rejected", "unknown") or code not in (0, 10009, None):
+        comment = getattr(result, "reason", "") or getattr(result, "comment", "")
+        return f"MARGIN_CHECK: account={account_id}, retcode={code}, comment={comment}"
+    return None
+
+
 class PreTradeChecker:
     """Fixed-order checks (Nautilus idiom). `check` returns None (accepted) or the first reason."""
 
@@ -315,12 +331,8 @@ class PreTradeChecker:
             try:
                 res = ctx.order_check(p)
             except Exception as exc:  # a broker failure is a recorded rejection, not a crash
-                return f"MARGIN_CHECK: account={p.account_id}, error={type(exc).__name__}: {exc}"
-            code = getattr(res, "retcode", 0) if res is not None else 0
-            status = str(getattr(res, "status", ""))
-            if status in ("rejected", "unknown") or code not in (0, 10009, None):
-                comment = getattr(res, "reason", "") or getattr(res, "comment", "")
-                return f"MARGIN_CHECK: account={p.account_id}, retcode={code}, comment={comment}"
+                return order_check_reason(p.account_id, exc)
+            return order_check_reason(p.account_id, res)
         return None
 
     def _check_slippage(self, p: Proposal, ctx: PreTradeContext) -> str | None:

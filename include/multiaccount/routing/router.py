@@ -1,27 +1,48 @@
 """Route one signal to every eligible account: eligibility, sizing, pre-trade checks, idempotent
 client ids, concurrent fan-out through the terminal pool, and a per-account result.
 
+`route` runs in phases so that the wall time is about one order round trip, whatever the number of
+accounts (docs/realtime.md, `benchmarks/bench_risk.py` "route"):
+
+1. read: account states, positions and the symbol's live `symbol_info` in one concurrent pool read;
+   quotes are read once per signal.
+2. size and check every eligible account in memory (pure and fast; no broker call per account).
+3. reserve every client id in the ledger in ONE transaction (all or nothing: a failed reserve sends
+   nothing).
+4. send everything in ONE concurrent fan-out (`pool.send_many`). The broker's own margin check is
+   the one at `order_send` (MT5 answers 10019 NO_MONEY there anyway), recorded as REJECTED with its
+   retcode. `order_check=True` (or a callable) adds the server's `order_check` before sending, run
+   for all accounts concurrently, never one after another.
+5. complete every ledger row in ONE transaction.
+
 Idempotency: each order's client id is `client_order_id(signal.id, account)`. The `OrderLedger`
 reserves it before sending; a replayed or retried signal finds it reserved and opens nothing new
 (DUPLICATE). Outcomes of unknown status are recorded as UNKNOWN and never resent here: reconcile
-positions and deals first. Rejections are not reserved, so a re-sent signal is re-evaluated.
+positions and deals first. Rejections before sending are not reserved, so a re-sent signal is
+re-evaluated.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from multiaccount.config.loader import FirmConfig
 from multiaccount.domain.clock import Clock
 from multiaccount.domain.model import (
+    AccountState,
     OrderIntent,
     OrderOutcome,
     OrderStatus,
     OrderType,
+    Position,
     Side,
     TradingSignal,
     TradingState,
@@ -30,15 +51,16 @@ from multiaccount.domain.model import (
 from multiaccount.domain.ports import OrderLedger
 from multiaccount.risk.calendar import trading_day_start
 from multiaccount.risk.market import MarketData
-from multiaccount.risk.pretrade import PreTradeChecker, PreTradeContext, Proposal, check_signal
+from multiaccount.risk.pretrade import PreTradeChecker, PreTradeContext, Proposal, check_signal, order_check_reason
 from multiaccount.risk.snapshot import RiskBaseline, RiskSnapshot, build_snapshot
 from multiaccount.risk.state import TradingStateService
-from multiaccount.routing.eligibility import eligible_accounts
+from multiaccount.routing.eligibility import Target, eligible_accounts
 from multiaccount.routing.pool import BrokerPool, positions_list, states_list
 from multiaccount.sizing import size_position
 
 log = logging.getLogger(__name__)
 SUCCESS = (OrderStatus.FILLED, OrderStatus.PARTIAL, OrderStatus.PLACED)
+UnitOfWork = Callable[[], AbstractContextManager[Any]]
 
 
 @dataclass(frozen=True)
@@ -71,8 +93,41 @@ class RoutingReport:
         return [r for r in self.results if r.status in status]
 
 
+@dataclass(frozen=True)
+class FleetRead:
+    """Phase 1: everything routing reads from the terminals for one signal, read once."""
+
+    states: list[AccountState]
+    positions: list[Position]
+    symbol_info: Any  # live SymbolInfo of the signal's symbol (bid/ask, volume limits) or None
+
+    @property
+    def connected(self) -> dict[str, bool]:
+        return {s.account_id: s.connected for s in self.states}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Phase 2: one accepted order, sized and checked in memory, waiting to be reserved and sent."""
+
+    intent: OrderIntent
+    proposal: Proposal
+    failover_for: tuple[str, ...]
+    t_sized: float
+
+
 def _ms(a: float, b: float) -> float:
     return round((b - a) * 1000.0, 3)
+
+
+def ledger_unit_of_work(ledger: OrderLedger) -> UnitOfWork:
+    """One transaction for a batch of ledger writes.
+
+    The store's repositories (`Store.orders`) run inside the caller's open unit of work when there is
+    one, and `_session()` is how a repository opens (or joins) it: twenty reserves inside it commit
+    once instead of twenty times. Ledgers without one (in-memory) need no transaction."""
+    session = getattr(ledger, "_session", None)
+    return session if callable(session) else nullcontext
 
 
 class SignalRouter:
@@ -82,7 +137,12 @@ class SignalRouter:
                  quotes: Callable[[], Mapping[str, tuple[float, float]]] = dict,
                  is_simulated: Callable[[str], bool] | None = None,
                  trades_today: Callable[[], Mapping[str, int]] | None = None,
-                 order_check: Callable[[Proposal], object] | None | bool = True):
+                 order_check: Callable[[Proposal], object] | None | bool = False,
+                 unit_of_work: UnitOfWork | None = None, max_workers: int = 64):
+        """`order_check`: False/None (default) = our margin estimate before sending and the broker's
+        margin check at `order_send`; True = also the server's `order_check` through the pool; a
+        callable = a custom check. Either way the checks run concurrently for all accounts.
+        `unit_of_work`: the transaction the ledger batches run in (default: the ledger's own)."""
         self.firm = firm
         self.pool = pool
         self.ledger = ledger
@@ -93,12 +153,26 @@ class SignalRouter:
         self.quotes = quotes
         self.is_simulated = is_simulated or getattr(pool, "is_simulated", None) or (lambda _a: False)
         self.trades_today = trades_today
-        # True: Broker.check through the pool; a callable: custom; None/False: our margin estimate only
         self.order_check = self.broker_order_check if order_check is True else (order_check or None)
+        self.unit_of_work = unit_of_work or ledger_unit_of_work(ledger)
+        self._max_workers = max_workers
+        self._executor: ThreadPoolExecutor | None = None
+        self._info_account: str | None = None  # last terminal that answered symbol_info
         self._fills: dict[tuple[str, str], int] = {}  # (trading day, account) -> fills routed here
 
     # ---------------------------------------------------------------- helpers
-    def _symbol_info(self, symbol: str, account_ids: list[str]):
+    def _pool_threads(self) -> ThreadPoolExecutor:
+        """Threads that only wait on terminals (reads, order_check): created once, on first use."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="route")
+        return self._executor
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def _symbol_info_from(self, symbol: str, account_ids: list[str]):
         """Live `symbol_info` (bid/ask and volume limits) from the first terminal that answers."""
         for acc in account_ids:
             try:
@@ -107,11 +181,31 @@ class SignalRouter:
                 log.warning("symbol_info %s on %s failed: %s", symbol, acc, exc)
                 continue
             if info is not None:
+                self._info_account = acc
                 return info
         return None
 
-    def _quote(self, symbol: str, info) -> tuple[float, float] | None:
-        q = dict(self.quotes()).get(symbol)
+    def _read(self, symbol: str) -> FleetRead:
+        """Phase 1: states, positions and symbol_info in one concurrent read.
+
+        symbol_info goes to the terminal that answered last time (any terminal quotes the same
+        market); only when it fails are the other connected terminals asked, one by one."""
+        ex = self._pool_threads()
+        known = symbol in self.firm.symbols.symbols
+        first = self._info_account or next(iter(self.firm.accounts))
+        f_states = ex.submit(self.pool.account_states)
+        f_positions = ex.submit(self.pool.positions)
+        f_info: Future | None = ex.submit(self._symbol_info_from, symbol, [first]) if known else None
+        states = states_list(f_states.result())
+        positions = positions_list(f_positions.result())
+        info = f_info.result() if f_info is not None else None
+        if info is None and known:
+            others = [s.account_id for s in states if s.connected and s.account_id != first]
+            info = self._symbol_info_from(symbol, others)
+        return FleetRead(states, positions, info)
+
+    def _quote(self, symbol: str, info, quotes: Mapping[str, tuple[float, float]]) -> tuple[float, float] | None:
+        q = quotes.get(symbol)
         if q:
             return q
         if info is not None and getattr(info, "bid", 0) > 0 and getattr(info, "ask", 0) > 0:
@@ -144,18 +238,19 @@ class SignalRouter:
                 counts[acc] = max(counts.get(acc, 0), n)
         return counts
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self.unit_of_work():
+            yield
+
     # ---------------------------------------------------------------- the verb
     def route(self, signal: TradingSignal, received_at: datetime | None = None) -> RoutingReport:
         t_received = time.perf_counter()
         now = self.clock.now()
         received_at = received_at or now
-        states_raw = states_list(self.pool.account_states())
-        positions = positions_list(self.pool.positions())
-        connected = {s.account_id: s.connected for s in states_raw}
-        info = self._symbol_info(signal.symbol, [a for a, ok in connected.items() if ok]) \
-            if signal.symbol in self.firm.symbols.symbols else None
-        quote = self._quote(signal.symbol, info)
+        read = self._read(signal.symbol)  # phase 1
         quotes = dict(self.quotes())
+        quote = self._quote(signal.symbol, read.symbol_info, quotes)
         if quote:
             quotes[signal.symbol] = quote
         market = MarketData.from_config(self.firm.symbols, quotes)
@@ -166,57 +261,126 @@ class SignalRouter:
             log.info("signal %s rejected: %s", signal.id, reason)
             return RoutingReport(signal.id, received_at, [], reason)
 
-        snapshot = build_snapshot(self.firm, states_raw, positions, market, baseline=self.baseline(), now=now)
+        snapshot = build_snapshot(self.firm, read.states, read.positions, market, baseline=self.baseline(), now=now)
         effective = {a: self.states.effective(a) for a in self.firm.accounts}
-        elig = eligible_accounts(self.firm, signal, now, effective, connected, self.is_simulated)
+        elig = eligible_accounts(self.firm, signal, now, effective, read.connected, self.is_simulated)
         results: dict[str, AccountResult] = {a: AccountResult(a, OrderStatus.SKIPPED, r)
                                              for a, r in elig.skipped.items()}
-        ctx = PreTradeContext(snapshot, now, effective, self._today_counts(now, positions),
-                              order_check=self.order_check)
+        ctx = PreTradeContext(snapshot, now, effective, self._today_counts(now, read.positions))
         bid, ask = quote
         price = ask if signal.side is Side.BUY else bid
         entry = signal.entry if signal.order_type is not OrderType.MARKET and signal.entry else price
-        limits = self._limits(info)
-        intents: list[tuple[OrderIntent, float, tuple[str, ...]]] = []
-        for target in elig.targets:
-            acc = target.account_id
-            cid = client_order_id(signal.id, acc)
-            if self.ledger.get(cid) is not None:
-                results[acc] = AccountResult(acc, OrderStatus.DUPLICATE, f"DUPLICATE: client_id={cid}", cid,
-                                             failover_for=target.failover_for)
-                continue
-            intent, result = self._prepare(signal, target.account_id, target.failover_for, cid, snapshot, ctx,
-                                           market, entry, price, effective[acc], limits, t_received)
-            if intent is None:
-                results[acc] = result
-                continue
-            if not self.ledger.reserve(intent, now):
-                results[acc] = AccountResult(acc, OrderStatus.DUPLICATE, f"DUPLICATE: client_id={cid}", cid,
-                                             failover_for=target.failover_for)
-                continue
-            intents.append((intent, time.perf_counter(), target.failover_for))
+        limits = self._limits(read.symbol_info)
 
-        if intents:
-            t_sent = time.perf_counter()
-            outcomes = self.pool.send_many([i for i, _, _ in intents])
-            t_ack = time.perf_counter()
-            by_id = {o.client_id: o for o in outcomes}
-            for intent, t_sized, fo in intents:
-                outcome = by_id.get(intent.client_id) or OrderOutcome(
-                    intent.client_id, intent.account_id, OrderStatus.UNKNOWN, reason="NO_OUTCOME: pool returned none")
-                self.ledger.complete(outcome, self.clock.now())
-                results[intent.account_id] = self._result(signal, intent, outcome, fo, t_received, t_sized, t_sent,
-                                                          t_ack)
-                if outcome.status in SUCCESS:
-                    key = (trading_day_start(now).isoformat(), intent.account_id)
-                    self._fills[key] = self._fills.get(key, 0) + 1
+        targets = self._not_yet_routed(signal, elig.targets, results)
+        prepared: list[Prepared] = []
+        for target in targets:  # phase 2: pure, in memory
+            got = self._prepare(signal, target.account_id, target.failover_for,
+                                client_order_id(signal.id, target.account_id), snapshot, ctx, market, entry, price,
+                                effective[target.account_id], limits, t_received)
+            if isinstance(got, AccountResult):
+                results[got.account_id] = got
+            else:
+                prepared.append(got)
+        prepared = self._broker_checked(prepared, results)
+        prepared = self._reserved(prepared, results, now)  # phase 3
+        if prepared:
+            self._send(signal, prepared, results, now, t_received)  # phases 4 and 5
         ordered = [results[a] for a in self.firm.accounts if a in results]
         return RoutingReport(signal.id, received_at, ordered)
 
+    # ---------------------------------------------------------------- phases
+    def _not_yet_routed(self, signal: TradingSignal, targets: list[Target],
+                        results: dict[str, AccountResult]) -> list[Target]:
+        """Targets whose client id the ledger has not completed yet, read in one transaction.
+
+        A replay is answered DUPLICATE before sizing, so replayed accounts neither count toward the
+        fan-out's pending risk nor turn into a confusing rejection (e.g. MAX_CONCURRENT_TRADES
+        because of the very position the first routing opened)."""
+        fresh: list[Target] = []
+        with self._transaction():
+            for target in targets:
+                cid = client_order_id(signal.id, target.account_id)
+                if self.ledger.get(cid) is not None:
+                    results[target.account_id] = self._duplicate(target.account_id, cid, target.failover_for)
+                else:
+                    fresh.append(target)
+        return fresh
+
+    @staticmethod
+    def _duplicate(account_id: str, cid: str, failover_for: tuple[str, ...]) -> AccountResult:
+        return AccountResult(account_id, OrderStatus.DUPLICATE, f"DUPLICATE: client_id={cid}", cid,
+                             failover_for=failover_for)
+
+    def _broker_checked(self, prepared: list[Prepared], results: dict[str, AccountResult]) -> list[Prepared]:
+        """The optional server `order_check`, for every accepted order at once (never in sequence).
+
+        A refused order stays in the fan-out's pending risk: conservative, the other accounts were
+        checked as if it would trade."""
+        if self.order_check is None or not prepared:
+            return prepared
+        ex = self._pool_threads()
+        futures = [ex.submit(self.order_check, p.proposal) for p in prepared]
+        kept: list[Prepared] = []
+        for p, fut in zip(prepared, futures):
+            try:
+                reason = order_check_reason(p.intent.account_id, fut.result())
+            except Exception as exc:  # noqa: BLE001 - a broker failure is a recorded rejection
+                reason = order_check_reason(p.intent.account_id, exc)
+            if reason is None:
+                kept.append(p)
+                continue
+            results[p.intent.account_id] = AccountResult(
+                p.intent.account_id, OrderStatus.REJECTED, reason, p.intent.client_id,
+                requested_volume=p.intent.volume, failover_for=p.failover_for, factors=p.intent.factors)
+        return kept
+
+    def _reserved(self, prepared: list[Prepared], results: dict[str, AccountResult], now: datetime) -> list[Prepared]:
+        """Phase 3: reserve every client id in one transaction; a lost race is a DUPLICATE."""
+        with self._transaction():
+            won = [self.ledger.reserve(p.intent, now) for p in prepared]
+        kept = []
+        for p, ok in zip(prepared, won):
+            if ok:
+                kept.append(p)
+            else:
+                results[p.intent.account_id] = self._duplicate(p.intent.account_id, p.intent.client_id,
+                                                               p.failover_for)
+        return kept
+
+    def _send(self, signal: TradingSignal, prepared: list[Prepared], results: dict[str, AccountResult],
+              now: datetime, t_received: float) -> None:
+        """Phase 4: one concurrent fan-out; phase 5: every outcome recorded in one transaction."""
+        intents = [p.intent for p in prepared]
+        t_sent = time.perf_counter()
+        try:
+            outcomes = self.pool.send_many(intents)
+        except Exception as exc:  # noqa: BLE001 - the orders may have gone out: never resend blindly
+            log.exception("send_many failed for signal %s", signal.id)
+            outcomes = [OrderOutcome(i.client_id, i.account_id, OrderStatus.UNKNOWN,
+                                     reason=f"UNKNOWN_OUTCOME: send_many raised {type(exc).__name__}: {exc}; "
+                                            "reconcile before any resend") for i in intents]
+        t_ack = time.perf_counter()
+        by_id = {o.client_id: o for o in outcomes}
+        done = [(p, by_id.get(p.intent.client_id) or OrderOutcome(
+            p.intent.client_id, p.intent.account_id, OrderStatus.UNKNOWN, reason="NO_OUTCOME: pool returned none"))
+            for p in prepared]
+        completed_at = self.clock.now()
+        with self._transaction():
+            for _, outcome in done:
+                self.ledger.complete(outcome, completed_at)
+        day = trading_day_start(now).isoformat()
+        for p, outcome in done:
+            results[p.intent.account_id] = self._result(signal, p.intent, outcome, p.failover_for, t_received,
+                                                        p.t_sized, t_sent, t_ack)
+            if outcome.status in SUCCESS:
+                key = (day, p.intent.account_id)
+                self._fills[key] = self._fills.get(key, 0) + 1
+
     def _prepare(self, signal: TradingSignal, acc: str, failover_for: tuple[str, ...], cid: str,
                  snapshot: RiskSnapshot, ctx: PreTradeContext, market: MarketData, entry: float, price: float,
-                 state: TradingState, limits: dict[str, float], t_received: float
-                 ) -> tuple[OrderIntent | None, AccountResult | None]:
+                 state: TradingState, limits: dict[str, float], t_received: float) -> Prepared | AccountResult:
+        """Phase 2 for one account: size, pre-trade check (in memory), build the intent."""
         i = snapshot.account_index[acc]
         group = self.firm.group_of(acc)
         rho = self._correlation(signal, acc, ctx)
@@ -228,31 +392,31 @@ class SignalRouter:
             group_equity=float(snapshot.group_equity[snapshot.group_index[group]]),
             firm_equity=snapshot.firm_equity, **limits)
         if not sized.ok:
-            return None, AccountResult(acc, OrderStatus.REJECTED, sized.reason or "ZERO_SIZE", cid,
-                                       failover_for=failover_for, factors=sized.factors)
+            return AccountResult(acc, OrderStatus.REJECTED, sized.reason or "ZERO_SIZE", cid,
+                                 failover_for=failover_for, factors=sized.factors)
         proposal = Proposal(acc, signal.symbol, signal.side, sized.volume, entry, signal.stop,
                             signal_price=signal.entry, order_type=signal.order_type)
         reason = self.checker.accept(proposal, ctx)
         if reason is not None:
-            return None, AccountResult(acc, OrderStatus.REJECTED, reason, cid, requested_volume=sized.volume,
-                                       failover_for=failover_for, factors=sized.factors)
+            return AccountResult(acc, OrderStatus.REJECTED, reason, cid, requested_volume=sized.volume,
+                                 failover_for=failover_for, factors=sized.factors)
         rm = self.firm.accounts[acc].risk_management
         tp = signal.take_profit
         if tp is None:
             ratio = signal.take_profit_ratio or rm.take_profit_ratio
-            tp = round(entry + signal.side.sign * ratio * abs(entry - signal.stop), self.firm.symbol(signal.symbol).digits)
+            tp = round(entry + signal.side.sign * ratio * abs(entry - signal.stop),
+                       self.firm.symbol(signal.symbol).digits)
+        t_sized = time.perf_counter()
         intent = OrderIntent(
             client_id=cid, account_id=acc, symbol=signal.symbol, side=signal.side, volume=sized.volume,
             order_type=signal.order_type, price=entry if signal.order_type is not OrderType.MARKET else price,
             sl=signal.stop, tp=tp, deviation=rm.max_slippage, signal_id=signal.id,
             factors={**sized.factors, "correlation_rho": rho, "trading_state": state.value,
-                     "failover_for": ",".join(failover_for), "sized_ms": _ms(t_received, time.perf_counter())})
-        return intent, None
+                     "failover_for": ",".join(failover_for), "sized_ms": _ms(t_received, t_sized)})
+        return Prepared(intent, proposal, failover_for, t_sized)
 
     def _correlation(self, signal: TradingSignal, acc: str, ctx: PreTradeContext) -> float:
         """Correlation of the new trade with the account's group exposure (0 when the group is flat)."""
-        import math
-
         s = ctx.snapshot
         r = self.checker._group_exposure(self.firm.group_of(acc), ctx).copy()
         k = s.symbol_index[signal.symbol]
