@@ -34,6 +34,6 @@ def test_connections_when_simulated_then_ten_of_ten_and_reset_clears_accounts():
     result = runner.invoke(app, ["connections"])
     assert result.exit_code == 0, result.output
     assert "Connections: 10/10 active" in result.output
-    assert list(sim_dir().glob("account_*.json"))
+    assert list(sim_dir().glob("account_*.jsonl"))
     assert runner.invoke(app, ["sim", "reset", "--yes"]).exit_code == 0
-    assert not list(sim_dir().glob("account_*.json"))
+    assert not list(sim_dir().glob("account_*.jsonl"))

@@ -41,7 +41,7 @@ API = frozenset({
     "symbols_get", "symbol_info", "symbol_info_tick", "symbol_select", "positions_total", "positions_get",
     "orders_total", "orders_get", "history_deals_get", "history_orders_get", "order_calc_margin",
     "order_calc_profit", "order_check", "order_send"})
-SIM_ONLY = frozenset({"balance_operation"})
+SIM_ONLY = frozenset({"balance_operation", "client_order_lookup"})
 
 _SERVER_HELPER = '''
 import pickle as _ma_pickle

@@ -8,7 +8,8 @@ code path is the same. Rules this adapter enforces:
 - a function returning None with an IPC error (-10000..-10005) means the terminal is gone:
   `BrokerUnavailable` (retryable), the session is marked for re-initialization;
 - `send`/`close` are idempotent by client id: the id travels in the MT5 `comment` (<= 31 chars, with
-  `magic`), and open positions, pending orders and deal history are searched for it before sending;
+  `magic`), and open positions, pending orders and deal history are searched for it before sending
+  (one indexed `client_order_lookup` call where the terminal has it, the simulated one does);
 - an outcome of unknown status (10011, 10012, 10031, an IPC error during order_send) is reconciled by
   the same search and reported FILLED/PLACED when found, else UNKNOWN: never blindly resent;
 - a refused order is an `OrderOutcome(status=REJECTED, retcode, reason="CODE: comment")`.
@@ -67,6 +68,7 @@ DEFAULT_MAGIC = 2026_0419
 MAX_COMMENT = 31
 REQUOTE_RETRIES = 2
 HISTORY_LOOKBACK = timedelta(days=30)
+LOOKUP_FN = "client_order_lookup"  # simulated terminals only: orders by comment in one call
 
 
 def _opt(v: float) -> float | None:
@@ -283,17 +285,36 @@ class MT5Broker(Broker):
                     reason=int(d.reason))
 
     # ------------------------------------------------------------ idempotency
+    def _records(self, client_id: str, entry: int) -> tuple[Any, Any, Any]:
+        """(positions, orders, deals in the lookback) that may carry `client_id` as their comment.
+
+        A terminal that indexes orders by comment (the simulated one: `client_order_lookup`) answers
+        in one call; any other (the real MetaTrader5) is scanned with the standard functions."""
+        now = self.clock.now()
+        since, until = now - self.history_lookback, now + timedelta(days=1)
+        if self._has(LOOKUP_FN):
+            return tuple(self._need(LOOKUP_FN, client_id, since, until))
+        positions = self._need("positions_get") if entry == 0 else ()
+        orders = self._need("orders_get") if entry == 0 else ()
+        return positions, orders, self._need("history_deals_get", since, until)
+
+    def _has(self, fn: str) -> bool:
+        try:
+            return callable(getattr(self.mt5, fn, None))
+        except Exception:  # a proxy may raise anything for a name it does not serve
+            return False
+
     def _find(self, client_id: str, entry: int = 0) -> _Found | None:
         """Has an order with this client id already reached the server? (positions, orders, deal history)"""
+        positions, orders, deals = self._records(client_id, entry)
         if entry == 0:
-            for p in self._need("positions_get"):
+            for p in positions:
                 if p.comment == client_id:
                     return _Found(OrderStatus.FILLED, int(p.ticket), float(p.volume), float(p.price_open))
-            for o in self._need("orders_get"):
+            for o in orders:
                 if o.comment == client_id:
                     return _Found(OrderStatus.PLACED, int(o.ticket), float(o.volume_current), float(o.price_open))
-        now = self.clock.now()
-        for d in self._need("history_deals_get", now - self.history_lookback, now + timedelta(days=1)):
+        for d in deals:
             if d.comment == client_id and int(d.entry) == entry:
                 ticket = int(d.position_id) or int(d.order)
                 return _Found(OrderStatus.FILLED, ticket, float(d.volume), float(d.price), int(d.ticket))
@@ -499,8 +520,8 @@ class MT5Broker(Broker):
         if fn is None:
             raise TransferNotSupported(f"{self.account_id}: transfers need a human-confirmed instruction")
         comment = comment[:MAX_COMMENT]
-        now = self.clock.now()
-        for d in self._need("history_deals_get", now - self.history_lookback, now + timedelta(days=1)):
+        _, _, deals = self._records(comment, entry=-1)
+        for d in deals:
             if int(d.type) == DEAL_TYPE_BALANCE and d.comment == comment:
                 return self._outcome(comment, OrderStatus.DUPLICATE, None, f"DUPLICATE: deal={d.ticket}",
                                      price=float(d.profit), deal=int(d.ticket), started=started)

@@ -22,12 +22,15 @@ import logging
 import multiprocessing as mp
 import os
 import queue
+import selectors
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from itertools import count
 from typing import Any
 
@@ -106,6 +109,20 @@ def _queue_pipe() -> tuple[_QueueConn, _QueueConn]:
     return _QueueConn(a, b), _QueueConn(b, a)
 
 
+class _DirectConn(_QueueConn):
+    """A thread worker's end whose replies are delivered by the worker thread itself.
+
+    No reader thread and no second queue hop: with 50 thread workers, each reply used to cost a
+    wake-up and a GIL hand-over of its own reader thread before the caller's Future was set."""
+
+    def __init__(self, inbox: queue.Queue, deliver: Callable[[Any], None]):
+        super().__init__(inbox, queue.Queue())
+        self._deliver = deliver
+
+    def send(self, obj: Any) -> None:
+        self._deliver(obj)
+
+
 def _worker_loop(index: int, factory: BrokerFactory, conn: Any, attempts: int, backoff: float,
                  env: dict[str, str] | None = None) -> None:
     """Serve requests `(req_id, now, account_id, method, args, kwargs, retry)` until None arrives."""
@@ -166,6 +183,17 @@ def _serve_one(ctx: WorkerContext, factory: BrokerFactory, brokers: dict[str, Br
                         pass
                 raise
 
+        try:  # the common case, without building a Retrying
+            return ("ok", fn(*args, **kwargs))
+        except BrokerUnavailable:
+            if attempts <= 1:
+                raise
+            try:
+                broker.connect()
+            except BrokerUnavailable:
+                pass
+            attempts -= 1
+            time.sleep(backoff)
         for trial in Retrying(stop=stop_after_attempt(max(1, attempts)),
                               wait=wait_exponential(multiplier=backoff, max=backoff * 8),
                               retry=retry_if_exception_type(BrokerUnavailable), reraise=True):
@@ -235,6 +263,9 @@ class TerminalPool:
         self._last_state: dict[str, AccountState] = {}
         self._status_lock = threading.Lock()
         self._running = False
+        self._selector: selectors.BaseSelector | None = None
+        self._reader: threading.Thread | None = None
+        self._reader_lock = threading.Lock()
 
     # ------------------------------------------------------------ lifecycle
     def __enter__(self) -> TerminalPool:
@@ -277,6 +308,10 @@ class TerminalPool:
                     runner.kill()
                     runner.join(5)
             self._fail_pending(w, BrokerUnavailable("pool stopped"))
+        with self._reader_lock:
+            if self._selector is not None:
+                for key in list(self._selector.get_map().values()):
+                    self._selector.unregister(key.fileobj)
 
     def _env(self) -> dict[str, str]:
         return {k: v for k, v in os.environ.items() if k.startswith(("MULTIACCOUNT_", "MT5_"))}
@@ -289,39 +324,71 @@ class TerminalPool:
                                  args=(w.index, self.factory, child, self.attempts, self.backoff, self._env()))
             runner.start()
             child.close()
+            with w.lock:
+                w.conn, w.runner, w.alive = parent, runner, True
+            self._watch(w, parent, runner)
         else:
-            parent, child = _queue_pipe()
+            inbox: queue.Queue = queue.Queue()
+            parent = _QueueConn(queue.Queue(), inbox)
+            child = _DirectConn(inbox, partial(self._deliver, w))
             runner = threading.Thread(target=_worker_loop, name=f"mt5-terminal-{w.index}", daemon=True,
                                       args=(w.index, self.factory, child, self.attempts, self.backoff))
-            runner.start()
-        with w.lock:
-            w.conn, w.runner, w.alive = parent, runner, True
-        threading.Thread(target=self._read, args=(w, parent, runner), name=f"pool-reader-{w.index}",
-                         daemon=True).start()
-
-    def _read(self, w: _Worker, conn: Any, runner: Any) -> None:
-        while True:
-            try:
-                req_id, reply, switches = conn.recv()
-            except (EOFError, OSError, TypeError, ValueError):
-                break
-            w.login_switches = switches
             with w.lock:
-                entry = w.pending.pop(req_id, None)
-            if entry is None:
-                continue
-            fut, account_id, method = entry
-            if reply[0] == "ok":
-                self._mark(account_id, True, "")
-                fut.set_result(reply[1])
-            else:
-                exc_cls = _ERRORS.get(reply[1], BrokerError)
-                exc = exc_cls(reply[2]) if exc_cls is not BrokerError else BrokerError(f"{reply[1]}: {reply[2]}")
-                if isinstance(exc, BrokerUnavailable):
-                    self._mark(account_id, False, str(exc))
-                fut.set_exception(exc)
-        if self._running and w.runner is runner:
-            self._crashed(w, runner)
+                w.conn, w.runner, w.alive = parent, runner, True
+            runner.start()
+
+    # -- process workers: one reader thread for every pipe
+    def _watch(self, w: _Worker, conn: Any, runner: Any) -> None:
+        """Have the reader thread (started on first use) deliver this worker's replies.
+
+        One thread waits on every pipe through epoll, instead of one blocked thread per worker:
+        when 50 replies land together they are handled in a few wake-ups, not 50 GIL hand-overs."""
+        with self._reader_lock:
+            if self._selector is None:
+                self._selector = selectors.DefaultSelector()
+            self._selector.register(conn, selectors.EVENT_READ, (w, runner))
+            if self._reader is None or not self._reader.is_alive():
+                self._reader = threading.Thread(target=self._read_all, name="pool-reader", daemon=True)
+                self._reader.start()
+
+    def _read_all(self) -> None:
+        selector = self._selector
+        assert selector is not None
+        while self._running:
+            for key, _ in selector.select(timeout=0.5):
+                conn, (w, runner) = key.fileobj, key.data
+                try:
+                    while True:
+                        self._deliver(w, conn.recv())
+                        if not conn.poll():
+                            break
+                except (EOFError, OSError, TypeError, ValueError):
+                    with self._reader_lock, suppress(KeyError, ValueError):
+                        selector.unregister(conn)
+                    if self._running and w.runner is runner:
+                        with w.lock:
+                            w.alive = False
+                        threading.Thread(target=self._crashed, args=(w, runner), name=f"pool-restart-{w.index}",
+                                         daemon=True).start()
+
+    def _deliver(self, w: _Worker, message: tuple) -> None:
+        """Resolve the caller's Future with one worker reply `(req_id, reply, login_switches)`."""
+        req_id, reply, switches = message
+        w.login_switches = switches
+        with w.lock:
+            entry = w.pending.pop(req_id, None)
+        if entry is None:
+            return
+        fut, account_id, method = entry
+        if reply[0] == "ok":
+            self._mark(account_id, True, "")
+            fut.set_result(reply[1])
+        else:
+            exc_cls = _ERRORS.get(reply[1], BrokerError)
+            exc = exc_cls(reply[2]) if exc_cls is not BrokerError else BrokerError(f"{reply[1]}: {reply[2]}")
+            if isinstance(exc, BrokerUnavailable):
+                self._mark(account_id, False, str(exc))
+            fut.set_exception(exc)
 
     def _crashed(self, w: _Worker, runner: Any) -> None:
         with w.lock:

@@ -60,6 +60,7 @@ order_calc_profit = _terminal.order_calc_profit
 order_check = _terminal.order_check
 order_send = _terminal.order_send
 balance_operation = _terminal.balance_operation
+client_order_lookup = _terminal.client_order_lookup
 
 __all__ = [
     "DEFAULT_SEED", "AccountInfo", "OrderCheckResult", "OrderSendResult", "Scenario", "SimulatedTerminal",

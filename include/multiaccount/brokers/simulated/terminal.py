@@ -115,6 +115,18 @@ def _round_step(volume: float, step: float) -> bool:
     return abs(round(volume / step) * step - volume) < 1e-7
 
 
+def _as_ts(x: datetime | int | float | None, default: float) -> float:
+    if x is None:
+        return default
+    return x.timestamp() if isinstance(x, datetime) else float(x)
+
+
+def _trade_deal(d: dict[str, Any]) -> TradeDeal:
+    return TradeDeal(d["ticket"], d["order"], int(d["time"]), int(d["time"] * 1000), d["type"], d["entry"], d["magic"],
+                     d["position_id"], d["reason"], d["volume"], d["price"], d["commission"], d["swap"], d["profit"],
+                     d["fee"], d["symbol"], d["comment"], "")
+
+
 class _Refusal(Exception):
     """Internal: a request refused with an MT5 retcode (never escapes the terminal)."""
 
@@ -366,9 +378,8 @@ class SimulatedTerminal:
                 "magic": magic, "position_id": position_id, "reason": reason, "volume": volume, "price": price,
                 "commission": commission, "swap": round(swap, 2), "profit": round(profit, 2), "fee": 0.0,
                 "symbol": symbol, "comment": comment}
-        book.deals.append(deal)
+        book.add_deal(deal)
         book.balance = round(book.balance + deal["profit"] + deal["swap"] + commission, 2)
-        book.dirty = True
         return deal
 
     def _open(self, book: Book, t: datetime, symbol: str, ptype: int, volume: float, price: float, sl: float,
@@ -553,6 +564,22 @@ class SimulatedTerminal:
             ts = _ts(q.time)
             return Tick(int(ts), q.bid, q.ask, 0.0, 0, int(ts * 1000), 6, 0.0)
 
+    def _trade_position(self, book: Book, p: dict[str, Any], now: datetime,
+                        quotes: dict[str, Quote]) -> TradePosition:
+        cur, profit = self._position_view(book, p, now, quotes)
+        return TradePosition(p["ticket"], int(p["time"]), int(p["time"] * 1000), int(p["time_update"]),
+                             int(p["time_update"] * 1000), p["type"], p["magic"], p["identifier"], p["reason"],
+                             p["volume"], p["price_open"], p["sl"], p["tp"], cur, p["swap"], profit, p["symbol"],
+                             p["comment"], "")
+
+    def _trade_order(self, o: dict[str, Any], now: datetime) -> TradeOrder:
+        q = self.market().quote(o["symbol"], now)
+        cur = q.ask if o["type"] in (C.ORDER_TYPE_BUY_LIMIT, C.ORDER_TYPE_BUY_STOP) else q.bid
+        return TradeOrder(o["ticket"], int(o["time_setup"]), int(o["time_setup"] * 1000), 0, 0,
+                          o.get("expiration", 0), o["type"], o["type_time"], o["type_filling"], C.ORDER_STATE_PLACED,
+                          o["magic"], 0, 0, C.DEAL_REASON_EXPERT, o["volume_initial"], o["volume_current"],
+                          o["price_open"], o["sl"], o["tp"], cur, 0.0, o["symbol"], o["comment"], "")
+
     def positions_total(self) -> int | None:
         p = self.positions_get()
         return None if p is None else len(p)
@@ -570,11 +597,7 @@ class SimulatedTerminal:
                         continue
                     if group and group.strip("*") not in p["symbol"]:
                         continue
-                    cur, profit = self._position_view(book, p, now, quotes)
-                    out.append(TradePosition(p["ticket"], int(p["time"]), int(p["time"] * 1000),
-                                             int(p["time_update"]), int(p["time_update"] * 1000), p["type"],
-                                             p["magic"], p["identifier"], p["reason"], p["volume"], p["price_open"],
-                                             p["sl"], p["tp"], cur, p["swap"], profit, p["symbol"], p["comment"], ""))
+                    out.append(self._trade_position(book, p, now, quotes))
                 return tuple(out)
 
     def orders_total(self) -> int | None:
@@ -591,13 +614,7 @@ class SimulatedTerminal:
                 for o in book.orders:
                     if (symbol and o["symbol"] != symbol) or (ticket and o["ticket"] != ticket):
                         continue
-                    q = self.market().quote(o["symbol"], now)
-                    cur = q.ask if o["type"] in (C.ORDER_TYPE_BUY_LIMIT, C.ORDER_TYPE_BUY_STOP) else q.bid
-                    out.append(TradeOrder(o["ticket"], int(o["time_setup"]), int(o["time_setup"] * 1000), 0, 0,
-                                          o.get("expiration", 0), o["type"], o["type_time"], o["type_filling"],
-                                          C.ORDER_STATE_PLACED, o["magic"], 0, 0, C.DEAL_REASON_EXPERT,
-                                          o["volume_initial"], o["volume_current"], o["price_open"], o["sl"],
-                                          o["tp"], cur, 0.0, o["symbol"], o["comment"], ""))
+                    out.append(self._trade_order(o, now))
                 return tuple(out)
 
     def history_deals_get(self, date_from: datetime | int | None = None, date_to: datetime | int | None = None,
@@ -607,12 +624,7 @@ class SimulatedTerminal:
             if not self._ready():
                 return None
 
-            def as_ts(x: datetime | int | float | None, default: float) -> float:
-                if x is None:
-                    return default
-                return x.timestamp() if isinstance(x, datetime) else float(x)
-
-            lo, hi = as_ts(date_from, float("-inf")), as_ts(date_to, float("inf"))
+            lo, hi = _as_ts(date_from, float("-inf")), _as_ts(date_to, float("inf"))
             with self._book() as (book, _now):
                 out = []
                 for d in book.deals:
@@ -626,11 +638,31 @@ class SimulatedTerminal:
                         continue
                     if group and group.strip("*") not in d["symbol"]:
                         continue
-                    out.append(TradeDeal(d["ticket"], d["order"], int(d["time"]), int(d["time"] * 1000), d["type"],
-                                         d["entry"], d["magic"], d["position_id"], d["reason"], d["volume"],
-                                         d["price"], d["commission"], d["swap"], d["profit"], d["fee"], d["symbol"],
-                                         d["comment"], ""))
+                    out.append(_trade_deal(d))
                 return tuple(out)
+
+    def client_order_lookup(self, comment: str, date_from: datetime | int | None = None,
+                            date_to: datetime | int | None = None
+                            ) -> tuple[tuple[TradePosition, ...], tuple[TradeOrder, ...], tuple[TradeDeal, ...]] | None:
+        """Open positions, pending orders and deals (in the date range) whose comment is `comment`.
+
+        Not part of the real API: the simulated trade server's index by client order id (the MT5
+        comment), so `MT5Broker`'s idempotency check is one call instead of three scans
+        (positions_get, orders_get, 30 days of history_deals_get). Same records, same order."""
+        with self._lock:
+            if not self._ready():
+                return None
+            if not isinstance(comment, str):
+                self._fail(rc.RES_E_INVALID_PARAMS, "Invalid 'comment' argument")
+                return None
+            lo, hi = _as_ts(date_from, float("-inf")), _as_ts(date_to, float("inf"))
+            with self._book() as (book, now):
+                quotes: dict[str, Quote] = {}
+                positions = tuple(self._trade_position(book, p, now, quotes) for p in book.positions
+                                  if p["comment"] == comment)
+                orders = tuple(self._trade_order(o, now) for o in book.orders if o["comment"] == comment)
+                deals = tuple(_trade_deal(d) for d in book.deals_with_comment(comment) if lo <= d["time"] <= hi)
+                return positions, orders, deals
 
     def order_calc_margin(self, action: int, symbol: str, volume: float, price: float) -> float | None:
         with self._lock:
