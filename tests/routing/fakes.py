@@ -73,3 +73,26 @@ class FailingReserveLedger:
 
     def complete(self, outcome: OrderOutcome, at) -> None:
         self.inner.complete(outcome, at)
+
+
+class CountingStateRepository:
+    """A trading-state repository that counts reads (routing must read the states once per signal)."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.gets = 0
+        self.alls = 0
+
+    def get(self, scope):
+        self.gets += 1
+        return self.inner.get(scope)
+
+    def all(self):
+        self.alls += 1
+        return self.inner.all()
+
+    def set(self, *args: Any, **kwargs: Any):
+        return self.inner.set(*args, **kwargs)
+
+    def history(self, *args: Any, **kwargs: Any):
+        return self.inner.history(*args, **kwargs)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from multiaccount.domain import OrderStatus, Scope, Side, TradingSignal, TradingState, client_order_id
 from multiaccount.routing import SignalRouter, eligible_accounts, parse_signal
 from tests.fixtures.risk import FakePool, baseline_at_initial, seed_states
-from tests.routing.fakes import RoutingPool
+from tests.routing.fakes import CountingStateRepository, RoutingPool
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -204,3 +204,25 @@ def test_route_when_signals_replayed_in_any_order_then_each_account_gets_one_ord
     keys = [(it.signal_id, it.account_id) for it in pool.sent]
     assert len(keys) == len(set(keys))
     assert {s for s, _ in keys} <= set(ids)
+
+
+def test_route_when_group_halted_then_its_accounts_skipped_from_one_read_of_the_states(
+        seed_firm, fake_pool, order_ledger, clock):
+    from multiaccount.domain.ports import InMemoryTradingStateRepository, RecordingEventSink
+    from multiaccount.risk import TradingStateService
+    repo = CountingStateRepository(InMemoryTradingStateRepository())
+    states = TradingStateService(repo, RecordingEventSink(), clock, seed_firm.group_of)
+    states.escalate(Scope.group(seed_firm.group_of("EU_HF_001")), TradingState.HALTED, "MAX_GROUP_RISK: test")
+    repo.gets = repo.alls = 0
+    by = SignalRouter(seed_firm, fake_pool, order_ledger, states, clock).route(signal()).by_account()
+    assert by["EU_HF_001"].reason.startswith("STATE_HALTED")
+    assert by["SW_001"].status is OrderStatus.FILLED
+    assert (repo.alls, repo.gets) == (1, 0)
+
+
+def test_route_when_firm_reducing_then_every_order_half_size(router, state_service):
+    full = {r.account_id: r.volume for r in router.route(signal(id="a")).of_status(OrderStatus.FILLED)}
+    state_service.escalate(Scope.firm(), TradingState.REDUCING, "MAX_DAILY_LOSS warning")
+    half = router.route(signal(id="b")).of_status(OrderStatus.FILLED)
+    assert {r.account_id for r in half} == set(full) and half
+    assert all(r.factors["state"] == 0.5 and r.volume <= full[r.account_id] / 2 + 0.01 for r in half)

@@ -55,6 +55,14 @@ def _live_reason(account_id: str, states: Mapping[str, TradingState], connected:
     return None
 
 
+def candidate_accounts(firm: FirmConfig, signal: TradingSignal, now: datetime,
+                       is_simulated: Callable[[str], bool] = lambda _a: False) -> list[str]:
+    """Every account that could be a target before any live read (states, connections): the static
+    rules pass; standby accounts are included because they may become a failover target. Routing
+    uses it to check its ledger while the terminals are being read."""
+    return [a for a in firm.accounts if _static_reason(firm, a, signal, now, is_simulated) is None]
+
+
 def eligible_accounts(firm: FirmConfig, signal: TradingSignal, now: datetime, states: Mapping[str, TradingState],
                       connected: Mapping[str, bool], is_simulated: Callable[[str], bool] = lambda _a: False
                       ) -> Eligibility:

@@ -43,6 +43,7 @@ from multiaccount.domain.model import (
     OrderStatus,
     OrderType,
     Position,
+    Scope,
     Side,
     TradingSignal,
     TradingState,
@@ -53,8 +54,8 @@ from multiaccount.risk.calendar import trading_day_start
 from multiaccount.risk.market import MarketData
 from multiaccount.risk.pretrade import PreTradeChecker, PreTradeContext, Proposal, check_signal, order_check_reason
 from multiaccount.risk.snapshot import RiskBaseline, RiskSnapshot, build_snapshot
-from multiaccount.risk.state import TradingStateService
-from multiaccount.routing.eligibility import Target, eligible_accounts
+from multiaccount.risk.state import TradingStateService, most_severe
+from multiaccount.routing.eligibility import Target, candidate_accounts, eligible_accounts
 from multiaccount.routing.pool import BrokerPool, positions_list, states_list
 from multiaccount.sizing import size_position
 
@@ -100,6 +101,9 @@ class FleetRead:
     states: list[AccountState]
     positions: list[Position]
     symbol_info: Any  # live SymbolInfo of the signal's symbol (bid/ask, volume limits) or None
+    trading_states: Mapping[Scope, TradingState]  # persisted states by scope, read once
+    routed: frozenset[str]  # candidate accounts whose client id for this signal the ledger has completed
+    checked: frozenset[str]  # the candidates the ledger was asked about
 
     @property
     def connected(self) -> dict[str, bool]:
@@ -118,6 +122,17 @@ class Prepared:
 
 def _ms(a: float, b: float) -> float:
     return round((b - a) * 1000.0, 3)
+
+
+def effective_states(firm: FirmConfig, by_scope: Mapping[Scope, TradingState]) -> dict[str, TradingState]:
+    """Every account's effective state (most severe of firm, group, account) from ONE read of the
+    states, instead of three repository reads per account."""
+    def of(scope: Scope) -> TradingState:
+        return by_scope.get(scope, TradingState.ACTIVE)
+
+    firm_state = of(Scope.firm())
+    return {a: most_severe(firm_state, of(Scope.group(firm.group_of(a))), of(Scope.account(a)))
+            for a in firm.accounts}
 
 
 def ledger_unit_of_work(ledger: OrderLedger) -> UnitOfWork:
@@ -185,24 +200,30 @@ class SignalRouter:
                 return info
         return None
 
-    def _read(self, symbol: str) -> FleetRead:
-        """Phase 1: states, positions and symbol_info in one concurrent read.
+    def _read(self, signal: TradingSignal, now: datetime) -> FleetRead:
+        """Phase 1: account states, positions and symbol_info in one concurrent pool read; while the
+        terminals answer, this thread reads the trading states and asks the ledger which candidate
+        accounts this signal already reached (one transaction).
 
         symbol_info goes to the terminal that answered last time (any terminal quotes the same
         market); only when it fails are the other connected terminals asked, one by one."""
         ex = self._pool_threads()
+        symbol = signal.symbol
         known = symbol in self.firm.symbols.symbols
         first = self._info_account or next(iter(self.firm.accounts))
         f_states = ex.submit(self.pool.account_states)
         f_positions = ex.submit(self.pool.positions)
         f_info: Future | None = ex.submit(self._symbol_info_from, symbol, [first]) if known else None
+        trading_states = self.states.states()
+        candidates = candidate_accounts(self.firm, signal, now, self.is_simulated) if known else []
+        routed = self._already_routed(signal, candidates)
         states = states_list(f_states.result())
         positions = positions_list(f_positions.result())
         info = f_info.result() if f_info is not None else None
         if info is None and known:
             others = [s.account_id for s in states if s.connected and s.account_id != first]
             info = self._symbol_info_from(symbol, others)
-        return FleetRead(states, positions, info)
+        return FleetRead(states, positions, info, trading_states, frozenset(routed), frozenset(candidates))
 
     def _quote(self, symbol: str, info, quotes: Mapping[str, tuple[float, float]]) -> tuple[float, float] | None:
         q = quotes.get(symbol)
@@ -248,7 +269,7 @@ class SignalRouter:
         t_received = time.perf_counter()
         now = self.clock.now()
         received_at = received_at or now
-        read = self._read(signal.symbol)  # phase 1
+        read = self._read(signal, now)  # phase 1
         quotes = dict(self.quotes())
         quote = self._quote(signal.symbol, read.symbol_info, quotes)
         if quote:
@@ -262,7 +283,7 @@ class SignalRouter:
             return RoutingReport(signal.id, received_at, [], reason)
 
         snapshot = build_snapshot(self.firm, read.states, read.positions, market, baseline=self.baseline(), now=now)
-        effective = {a: self.states.effective(a) for a in self.firm.accounts}
+        effective = effective_states(self.firm, read.trading_states)
         elig = eligible_accounts(self.firm, signal, now, effective, read.connected, self.is_simulated)
         results: dict[str, AccountResult] = {a: AccountResult(a, OrderStatus.SKIPPED, r)
                                              for a, r in elig.skipped.items()}
@@ -272,7 +293,7 @@ class SignalRouter:
         entry = signal.entry if signal.order_type is not OrderType.MARKET and signal.entry else price
         limits = self._limits(read.symbol_info)
 
-        targets = self._not_yet_routed(signal, elig.targets, results)
+        targets = self._not_yet_routed(signal, elig.targets, read, results)
         prepared: list[Prepared] = []
         for target in targets:  # phase 2: pure, in memory
             got = self._prepare(signal, target.account_id, target.failover_for,
@@ -290,21 +311,27 @@ class SignalRouter:
         return RoutingReport(signal.id, received_at, ordered)
 
     # ---------------------------------------------------------------- phases
-    def _not_yet_routed(self, signal: TradingSignal, targets: list[Target],
-                        results: dict[str, AccountResult]) -> list[Target]:
-        """Targets whose client id the ledger has not completed yet, read in one transaction.
-
-        A replay is answered DUPLICATE before sizing, so replayed accounts neither count toward the
-        fan-out's pending risk nor turn into a confusing rejection (e.g. MAX_CONCURRENT_TRADES
-        because of the very position the first routing opened)."""
-        fresh: list[Target] = []
+    def _already_routed(self, signal: TradingSignal, account_ids: list[str]) -> set[str]:
+        """Accounts whose client id for this signal the ledger has completed (one transaction)."""
         with self._transaction():
-            for target in targets:
+            return {a for a in account_ids if self.ledger.get(client_order_id(signal.id, a)) is not None}
+
+    def _not_yet_routed(self, signal: TradingSignal, targets: list[Target], read: FleetRead,
+                        results: dict[str, AccountResult]) -> list[Target]:
+        """Targets this signal has not reached yet; the others are answered DUPLICATE before sizing.
+
+        So replayed accounts neither count toward the fan-out's pending risk nor turn into a
+        confusing rejection (e.g. MAX_CONCURRENT_TRADES because of the very position the first
+        routing opened). A target the phase-1 read did not cover is asked now."""
+        unchecked = [t.account_id for t in targets if t.account_id not in read.checked]
+        routed = read.routed | (self._already_routed(signal, unchecked) if unchecked else set())
+        fresh: list[Target] = []
+        for target in targets:
+            if target.account_id in routed:
                 cid = client_order_id(signal.id, target.account_id)
-                if self.ledger.get(cid) is not None:
-                    results[target.account_id] = self._duplicate(target.account_id, cid, target.failover_for)
-                else:
-                    fresh.append(target)
+                results[target.account_id] = self._duplicate(target.account_id, cid, target.failover_for)
+            else:
+                fresh.append(target)
         return fresh
 
     @staticmethod
