@@ -56,8 +56,8 @@ def _start_of(day: date) -> datetime:
 
 
 def generate_month(firm: FirmConfig, store: Any, month_start: date, trading_days: int | None = None, seed: int = 7,
-                   *, step: timedelta = timedelta(minutes=10), resume_halted: bool = True,
-                   signals_per_symbol_per_hour: float = 1.0) -> MonthHistory:
+                   *, step: timedelta = timedelta(minutes=15), resume_halted: bool = True,
+                   signals_per_symbol_per_hour: float = 0.5) -> MonthHistory:
     """Simulate `trading_days` (default: every trading day of the month) from `month_start`."""
     if trading_days is None:
         first = month_start.replace(day=1)
@@ -66,7 +66,7 @@ def generate_month(firm: FirmConfig, store: Any, month_start: date, trading_days
     days = trading_days_from(firm, month_start, trading_days)
     start = _start_of(days[0])
     options = SimulationOptions(start=start, days=len(days), step=step, idle_step=step, sessions_only=True,
-                                seed=seed, market_seed=None, record_every=step,
+                                seed=seed, market_seed=None, record_every=2 * step,
                                 signals_per_symbol_per_hour=signals_per_symbol_per_hour, flatten_at_end=True,
                                 signal_prefix="hist", memory_every_steps=20)
     report = simulate(firm, store, options)
