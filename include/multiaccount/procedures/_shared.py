@@ -131,3 +131,17 @@ def account_state_dict(st: AccountState, positions: list[Position]) -> dict[str,
             "positions": [{"ticket": p.ticket, "symbol": p.symbol, "side": p.side.value, "volume": p.volume,
                            "price_open": p.price_open, "sl": p.sl, "tp": p.tp, "profit": p.profit,
                            "opened_at": p.opened_at.isoformat()} for p in positions]}
+
+
+class FleetCalls:
+    """`TerminalPool.call` shape (`call(account_id, method, *args)`) over any Fleet, for packages written
+    against the pool (lifecycle): the fleet's own `call` when it has one, else the account's broker."""
+
+    def __init__(self, fleet: Any):
+        self.fleet = fleet
+
+    def call(self, account_id: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        own = getattr(self.fleet, "call", None)
+        if own is not None:
+            return own(account_id, method, *args, **kwargs)
+        return getattr(self.fleet.broker(account_id), method)(*args, **kwargs)

@@ -9,7 +9,7 @@ recomputes exactly the same day.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -76,16 +76,3 @@ class RunInfo:
     def key(self) -> str:
         """Upsert key of everything this run writes: the trading day, never the run id (reruns converge)."""
         return self.trading_day.isoformat()
-
-
-@dataclass(frozen=True)
-class StepResult:
-    """What a step did, for XCom, the CLI table and the demo."""
-
-    step: str
-    ok: bool
-    summary: str
-    data: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"step": self.step, "ok": self.ok, "summary": self.summary, **self.data}

@@ -20,6 +20,7 @@ from typing import Any
 from multiaccount.bootstrap import App
 from multiaccount.domain import OrderIntent, OrderStatus, Scope, Severity
 from multiaccount.procedures._shared import (
+    FleetCalls,
     app_of,
     publish,
     read_fleet,
@@ -62,7 +63,7 @@ def close_day_positions(run: dict[str, Any] | RunInfo, account_id: str, app: App
             client_id=action_client_id(a, as_of), account_id=account_id, symbol=a.symbol, side=p.side.opposite,
             volume=a.volume or p.volume, position_ticket=a.ticket, reduce_only=True,
             factors={"procedure": PROCEDURE, "trading_day": r.key, "reason": a.reason}), now)
-    results = LifecycleApplier(app.firm, app.fleet).apply(actions, as_of)
+    results = LifecycleApplier(app.firm, FleetCalls(app.fleet)).apply(actions, as_of)
     closed, failed = [], []
     for action, outcome in results:
         app.store.orders.complete(outcome, app.clock.now())
