@@ -54,3 +54,13 @@ def write_then_hang(url: str, committed: int, in_flight, ) -> None:  # noqa: ANN
         store.trading_states.set(Scope.firm(), TradingState.HALTED, "never committed", "writer")
         in_flight.set()
         time.sleep(600)
+
+
+def open_store(url: str, barrier, results) -> None:  # noqa: ANN001
+    """Open (and so create/migrate) the store at the same moment as other processes."""
+    from multiaccount.store import Store, current_revision
+
+    barrier.wait()
+    store = Store.open(url)
+    store.audit.record("starter", "opened")
+    results.put(current_revision(url))

@@ -11,6 +11,7 @@ import multiprocessing as mp
 import os
 import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -22,6 +23,9 @@ from multiaccount.store import Store
 from tests.store import _workers
 
 SPAWN = mp.get_context("spawn")
+# Process races run on PostgreSQL, the production database (threads cover SQLite's WAL path above).
+POSTGRES_ONLY = pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
+                                        indirect=True)
 
 
 def _bump(store: Store, times: int, barrier: threading.Barrier) -> int:
@@ -71,11 +75,24 @@ def test_reserve_when_threads_retry_same_ids_then_each_reserved_once(store):
 
 
 def _run_processes(target, args_for, n: int) -> list:  # noqa: ANN001
+    """Start n spawned workers behind a barrier; collect one result each, failing fast if one dies."""
+    import queue
+
     barrier, results = SPAWN.Barrier(n), SPAWN.Queue()
     procs = [SPAWN.Process(target=target, args=(*args_for(i), barrier, results)) for i in range(n)]
     for p in procs:
         p.start()
-    out = [results.get(timeout=120) for _ in procs]
+    out: list = []
+    deadline = time.monotonic() + 180
+    while len(out) < n:
+        try:
+            out.append(results.get(timeout=0.5))
+        except queue.Empty:
+            crashed = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+            if crashed or time.monotonic() > deadline:
+                for p in procs:
+                    p.kill()
+                pytest.fail(f"worker processes failed (exit codes {crashed}) or timed out")
     for p in procs:
         p.join(timeout=60)
         assert p.exitcode == 0
@@ -84,6 +101,7 @@ def _run_processes(target, args_for, n: int) -> list:  # noqa: ANN001
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("store_processes")
+@POSTGRES_ONLY
 def test_reserve_when_processes_retry_same_ids_then_each_reserved_once(db_url):
     Store.open(db_url)
     ids = [f"ma-p{i:04d}" for i in range(40)]
@@ -94,6 +112,7 @@ def test_reserve_when_processes_retry_same_ids_then_each_reserved_once(db_url):
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("store_processes")
+@POSTGRES_ONLY
 def test_set_when_processes_race_with_expected_version_then_no_update_lost(db_url):
     store = Store.open(db_url)
     procs, times = 3, 10
@@ -104,6 +123,16 @@ def test_set_when_processes_race_with_expected_version_then_no_update_lost(db_ur
     assert sorted(h.version for h in history) == list(range(1, procs * times + 1))
     # each change was based on the version just before it: no two writers won from the same read
     assert sorted(h.reason for h in history) == sorted(f"bump from v{v}" for v in range(procs * times))
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("store_processes")
+def test_open_when_processes_start_together_on_fresh_database_then_migrated_once(empty_db_url):
+    from multiaccount.store import head_revision
+
+    revisions = _run_processes(_workers.open_store, lambda i: (empty_db_url,), 3)
+    assert revisions == [head_revision()] * 3
+    assert len(Store.open(empty_db_url).audit.list()) == 3
 
 
 @pytest.mark.slow

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -21,6 +23,11 @@ from sqlalchemy.pool import NullPool, StaticPool
 
 from multiaccount import paths
 
+try:
+    import fcntl
+except ImportError:  # Windows: no cross-process migration lock for SQLite
+    fcntl = None  # type: ignore[assignment]
+
 if TYPE_CHECKING:  # alembic is imported lazily: most processes only open an already-migrated store
     from alembic.config import Config
 
@@ -28,6 +35,7 @@ log = logging.getLogger(__name__)
 
 VERSION_TABLE = "multiaccount_alembic_version"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+MIGRATION_LOCK_KEY = 0x6D61_7374  # "mast": advisory lock id serialising store migrations
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 _engines: dict[tuple[str, int], Engine] = {}
@@ -120,13 +128,33 @@ def current_revision(url: str | None = None) -> str | None:
         return ctx.get_current_revision()
 
 
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    """Serialise migrations across processes: two services starting at once on a fresh database must not
+    both create the schema. SQLite: an flock beside the file; PostgreSQL: an advisory lock (taken below)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or fcntl is None:
+        yield
+        return
+    with open(f"{database}.migrate.lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def upgrade(url: str | None = None, revision: str = "head") -> str:
-    """Migrate the database at `url` to `revision` (idempotent); returns the revision reached."""
+    """Migrate the database at `url` to `revision` (idempotent, safe when processes race); returns the
+    revision reached."""
     from alembic import command
 
     url = url or db_url()
     engine = get_engine(url)
-    with _lock, engine.begin() as conn:
+    with _lock, _migration_lock(url), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
         cfg = alembic_config(url)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
@@ -173,7 +201,7 @@ def drop_database(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", ".migrate.lock"):
                 Path(parsed.database + suffix).unlink(missing_ok=True)
         return
     admin = create_engine(_server_url(url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
