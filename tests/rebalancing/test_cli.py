@@ -15,7 +15,10 @@ EQUITY = {"EU_HF_001": 150_000, "EU_HF_002": 100_000, "EU_HF_003": 100_000, "EU_
           "RD_001": 80_000, "RD_002": 50_000}
 
 
-def test_rebalance_cli_when_drifted_then_plan_pending_confirm_and_report(seed_firm):
+def test_rebalance_cli_when_drifted_then_plan_pending_confirm_and_report(seed_firm, monkeypatch):
+    monkeypatch.setenv("MULTIACCOUNT_BROKER", "mt5")  # real terminals configured, none reachable here
+    for a in EQUITY:
+        monkeypatch.setenv(f"MT5_PASSWORD_{a}", "not-used")
     store = Store.open()
     at = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
     store.snapshots.record_many(AccountState(a, e, e, 1000.0, e - 1000.0, e / 1000 * 100, at=at)
@@ -26,7 +29,7 @@ def test_rebalance_cli_when_drifted_then_plan_pending_confirm_and_report(seed_fi
     assert "needed" in planned.output and "tr-" in planned.output
     executed = runner.invoke(app, ["rebalance", "execute", "--key", "rebalance:test", "--actor", "ops"])
     assert executed.exit_code == 0, executed.output
-    assert "awaiting_confirmation" in executed.output  # no terminals wired: instructions wait for a human
+    assert "awaiting_confirmation" in executed.output  # no terminal reachable: instructions wait for a human
     again = runner.invoke(app, ["rebalance", "execute", "--key", "rebalance:test"])
     assert again.exit_code == 0
     pend = store.transfers.list(status="pending")
@@ -41,3 +44,19 @@ def test_rebalance_cli_when_drifted_then_plan_pending_confirm_and_report(seed_fi
     rep = runner.invoke(app, ["report", "daily", "--date", "2026-12-01"])
     assert rep.exit_code == 0, rep.output
     assert sorted(r.format for r in store.reports.list(kind="daily")) == ["csv", "html", "xlsx"]
+
+
+def test_rebalance_cli_when_simulated_terminals_then_transfers_execute_as_balance_operations(seed_firm):
+    from multiaccount.brokers.factory import build_broker
+
+    at = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
+    store = Store.open()
+    store.snapshots.record_many(AccountState(a, e, e, 0.0, e, None, at=at) for a, e in EQUITY.items())
+    result = CliRunner().invoke(app, ["rebalance", "execute", "--key", "rebalance:sim", "--actor", "ops"])
+    assert result.exit_code == 0, result.output
+    rows = store.transfers.list()
+    assert rows and all(r.status == "executed" for r in rows)
+    moved = [r for r in rows if r.from_account == "EU_HF_001"]
+    assert moved, "the account 30,000 over target must send money"
+    deals = build_broker(seed_firm, "EU_HF_001").deals(datetime(2026, 1, 1, tzinfo=UTC))
+    assert any(d.kind == "balance" and d.profit < 0 for d in deals)

@@ -36,7 +36,7 @@ def checklist(which: Which = typer.Argument(..., help="setup, daily or monthly")
     if live:
         from multiaccount.brokers.factory import build_pool
 
-        pool = build_pool(firm, mode="thread")
+        pool = build_pool(firm)  # process workers for real terminals, threads for simulated ones
         pool.start()
     try:
         ctx = ChecklistContext(firm=firm, store=store, now=SystemClock().now(), pool=pool)

@@ -33,14 +33,16 @@ def _scope(rt, text: str):
         raise typer.BadParameter(str(exc), param_hint="--scope") from exc
 
 
-def serve(host: str = typer.Option("127.0.0.1", help="Loopback address only"),
+def serve(host: str = typer.Option("127.0.0.1", help="Loopback address unless --allow-network"),
           port: int = typer.Option(8787, min=1, max=65535),
-          hz: float = typer.Option(1.0, min=0.1, max=10.0, help="Monitor frequency")) -> None:
+          hz: float = typer.Option(1.0, min=0.1, max=10.0, help="Monitor frequency"),
+          allow_network: bool = typer.Option(False, "--allow-network",
+                                             help="Listen off loopback (containers; keep the token secret)")) -> None:
     """Run the realtime service: signal API, 1 Hz risk monitor, heartbeat (needs MULTIACCOUNT_API_TOKEN)."""
     from multiaccount.realtime.service import serve as run
 
     try:
-        run(host, port, hz=hz)
+        run(host, port, hz=hz, allow_network=allow_network)
     except (RuntimeError, ValueError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc

@@ -30,6 +30,7 @@ class EventKind:
     EMERGENCY_REBALANCE = "emergency_rebalance"
     SIGNAL = "signal"
     MONITOR_ERROR = "monitor_error"
+    LIFECYCLE = "lifecycle"  # a lifecycle rule acted on a position (stop set, closed for holding period ...)
     SERVICE = "service"
 
 

@@ -1,7 +1,8 @@
 """The 1 Hz risk monitor: read every account, evaluate every limit, act at once, beat.
 
 One tick = replay buffered events -> read a snapshot -> `RiskEngine.assess` (evaluate every limit,
-debounce, change states) -> execute what it asks (flatten, reduce, emergency stop) -> heartbeat. A failing read never kills the loop: it becomes a
+debounce, change states) -> execute what it asks (flatten, reduce, emergency stop) -> upkeep
+(position lifecycle rules, snapshots and violations to the store; `realtime/upkeep.py`) -> heartbeat. A failing read never kills the loop: it becomes a
 `monitor_error` event and the heartbeat says so (status "degraded"), so `risk_watch` can tell a
 live-but-blind monitor from a dead one. Ticks are scheduled on a fixed grid (t0 + k/hz), so a
 slow tick is followed by an immediate one rather than drifting.
@@ -70,6 +71,7 @@ class RiskMonitor:
     events: EventBuffer
     beat: Beat
     clock: Clock
+    after: Callable[[RiskAssessment], list[RiskEvent]] | None = None  # upkeep: lifecycle, bookkeeping
     ticks: int = 0
     last: RiskAssessment | None = None
     last_error: str = ""
@@ -87,6 +89,11 @@ class RiskMonitor:
                 return self._degraded(exc)
             self.last, self.last_error = assessment, ""
             done = tuple(self.executor.execute(assessment))
+            if self.after is not None:
+                extra = tuple(self.after(assessment))
+                for event in extra:
+                    self.events.append(event)
+                done += extra
             self._beat("ok", snapshot)
             return TickResult(self.clock.now(), True, assessment, done)
 

@@ -96,6 +96,13 @@ class FleetPool:
 
         return list(self._ex.map(one, intents))
 
+    def call(self, account_id: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        """A broker method for one account (lifecycle modify/close); needs a fleet exposing `broker()`."""
+        broker = getattr(self.fleet, "broker", None)
+        if broker is None:
+            raise AttributeError(f"this fleet cannot {method}: it exposes no per-account broker")
+        return getattr(broker(account_id), method)(*args, **kwargs)
+
     def close(self) -> None:
         self._ex.shutdown(wait=False, cancel_futures=True)
 
@@ -121,8 +128,14 @@ class TerminalPoolAdapter:
     def send_many(self, intents: Sequence[OrderIntent]) -> list[OrderOutcome]:
         return list(self.inner.send_many(list(intents)))
 
-    def call(self, account_id: str, method: str, *args: Any) -> Any:
-        return self.inner.call(account_id, method, *args)
+    def call(self, account_id: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self.inner.call(account_id, method, *args, **kwargs)
+
+    def is_simulated(self, account_id: str) -> bool:
+        """Research accounts (live_trading false) may only trade on simulated terminals."""
+        from multiaccount.config import broker_mode
+
+        return broker_mode() == "simulated"
 
     def status(self) -> Mapping[str, Any]:
         return self.inner.status()

@@ -24,7 +24,7 @@ from typing import Any
 
 from multiaccount import paths
 from multiaccount.config import FirmConfig
-from multiaccount.domain import Clock, Scope, ScopeKind, TradingSignal, TradingState
+from multiaccount.domain import AccountState, Clock, Position, Scope, ScopeKind, TradingSignal, TradingState
 from multiaccount.domain.ports import EventSink, RecordingEventSink, StateRecord
 from multiaccount.realtime.actions import AssessmentExecutor
 from multiaccount.realtime.baseline import BaselineKeeper
@@ -32,7 +32,8 @@ from multiaccount.realtime.eventlog import BufferedEventLog, EventPublisher, red
 from multiaccount.realtime.events import EventKind, RiskEvent
 from multiaccount.realtime.monitor import HEARTBEAT_COMPONENT, RiskMonitor
 from multiaccount.realtime.pool import PoolPort, as_positions, as_states
-from multiaccount.risk import MarketData, RiskEngine, RiskSnapshot, TradingStateService, build_snapshot
+from multiaccount.realtime.upkeep import MonitorUpkeep
+from multiaccount.risk import MarketData, RiskAssessment, RiskEngine, RiskSnapshot, TradingStateService, build_snapshot
 from multiaccount.risk.emergency import EmergencyContext, EmergencyReport, emergency_stop
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,8 @@ class Runtime:
     publishers: list[EventPublisher] = field(default_factory=list)
     router_factory: Callable[[], Any] | None = None
     _route_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _last_read: tuple[list[AccountState], list[Position], dict[str, tuple[float, float]]] | None = field(
+        default=None, repr=False)
 
     # ---------------------------------------------------------------- monitor
     def read_snapshot(self) -> RiskSnapshot:
@@ -111,6 +114,7 @@ class Runtime:
         snap = build_snapshot(self.firm, states, positions, MarketData.from_config(self.firm.symbols, quotes),
                               baseline=self.baseline.current(now), now=now)
         self.baseline.update(snap)
+        self._last_read = (states, positions, quotes)
         return snap
 
     @cached_property
@@ -121,7 +125,18 @@ class Runtime:
     def monitor(self) -> RiskMonitor:
         executor = AssessmentExecutor(self.firm, self.pool, self.alerts, self.events, self.clock, self.emergency_ctx)
         return RiskMonitor(read=self._read_and_release, engine=self.engine, executor=executor, events=self.events,
-                           beat=self.beat, clock=self.clock)
+                           beat=self.beat, clock=self.clock, after=self._upkeep)
+
+    @cached_property
+    def upkeep(self) -> MonitorUpkeep:
+        return MonitorUpkeep(self.firm, self.pool, self.store)
+
+    def _upkeep(self, assessment: RiskAssessment) -> list[RiskEvent]:
+        """Lifecycle rules and store bookkeeping from the positions this tick already read."""
+        if self._last_read is None:
+            return []
+        states, positions, quotes = self._last_read
+        return self.upkeep.run(assessment, states, positions, quotes, self.clock.now())
 
     def _read_and_release(self) -> RiskSnapshot:
         self.states.release_expired()  # a daily-loss halt ends at the next 17:00 New York

@@ -75,14 +75,17 @@ class BackgroundLoops:
             t.join(timeout)
 
 
-def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, rt: Runtime | None = None, hz: float = 1.0) -> None:
-    """Run until interrupted."""
+def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, rt: Runtime | None = None, hz: float = 1.0,
+          allow_network: bool = False) -> None:
+    """Run until interrupted. Off loopback only when asked explicitly (inside a container, where the
+    host publishes the port on its own loopback)."""
     import uvicorn
 
     from multiaccount.realtime.api import create_app
     from multiaccount.realtime.runtime import build_runtime
 
-    check_loopback(host)
+    if not allow_network:
+        check_loopback(host)
     token = api_token()
     rt = rt or build_runtime()
     rt.router  # build (and import) the router before the first signal arrives  # noqa: B018

@@ -38,10 +38,8 @@ def _show(plan) -> None:
 def plan(plan_key: str = typer.Option(None, "--key", help="Plan key (default rebalance:<today>)"),
          force: bool = typer.Option(False, "--force", help="Plan even below the drift threshold")) -> None:
     """Show the transfer plan toward the target allocation (records nothing)."""
-    from multiaccount.rebalancing.service import make_plan
-
     store, firm = _ctx()
-    _show(make_plan(store, firm, _key(plan_key), SystemClock().now(), force=force))
+    _show(_plan_or_exit(store, firm, _key(plan_key), SystemClock().now(), force))
 
 
 @rebalance_app.command("execute")
@@ -49,11 +47,11 @@ def execute(plan_key: str = typer.Option(None, "--key", help="Plan key (default 
             force: bool = typer.Option(False, "--force"),
             actor: str = typer.Option("cli", "--actor")) -> None:
     """Record the plan and execute it: simulated transfers now, live ones wait for confirmation."""
-    from multiaccount.rebalancing.service import execute as run, make_plan
+    from multiaccount.rebalancing.service import execute as run
 
     store, firm = _ctx()
     now = SystemClock().now()
-    p = make_plan(store, firm, _key(plan_key), now, force=force)
+    p = _plan_or_exit(store, firm, _key(plan_key), now, force)
     _show(p)
     brokers = _brokers(firm, {a for t in p.transfers for a in (t.from_account, t.to_account)})
     report = run(store, firm, p, brokers, now, actor)
@@ -62,20 +60,31 @@ def execute(plan_key: str = typer.Option(None, "--key", help="Plan key (default 
 
 
 def _brokers(firm, accounts: set[str]) -> dict:
-    """Brokers from the broker package's factory when it provides one; none means live-only handling."""
-    try:
-        from multiaccount.brokers import factory  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
-    make = getattr(factory, "make_broker", None) or getattr(factory, "broker_for", None)
-    if make is None:
-        return {}
+    """One connected broker per account the plan touches (the configured broker mode). An account whose
+    terminal cannot be reached gets none: its transfers stay instructions for a human."""
+    from multiaccount.brokers.factory import build_broker
+
     out = {}
     for a in sorted(accounts):
-        b = make(firm, a)
-        b.connect()
+        try:
+            b = build_broker(firm, a)
+            b.connect()
+        except Exception as exc:  # unreachable terminal or missing MT5 package: fall back to instructions
+            console.print(f"[yellow]{a}: no terminal ({type(exc).__name__}: {exc}); its transfers need a human[/]")
+            continue
         out[a] = b
     return out
+
+
+def _plan_or_exit(store, firm, key: str, now, force: bool):
+    from multiaccount.rebalancing.service import NoSnapshotError, make_plan
+
+    try:
+        return make_plan(store, firm, key, now, force=force)
+    except NoSnapshotError as exc:
+        console.print(f"[red]{exc}[/red]: no account snapshot yet; run `multiaccount run daily-startup` "
+                      "(or the daily_startup DAG) first")
+        raise typer.Exit(1) from None
 
 
 @rebalance_app.command("confirm")
