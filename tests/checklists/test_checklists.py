@@ -12,6 +12,7 @@ from multiaccount.checklists import items as ck
 from multiaccount.domain import AccountState, Scope, Severity, TradingState
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # trading day 2026-12-01 (started Mon 17:00 New York)
+COMPLETED = date(2026, 11, 30)  # the last trading day whose close has passed: what end of day worked on
 
 
 @dataclass
@@ -90,10 +91,19 @@ def test_correlation_when_warning_then_pass_when_critical_then_fail(ctx):
     assert status is Status.FAIL and "group:swing_trading 0.55>0.40" in evidence
 
 
-def test_daily_performance_when_row_for_today_then_pass(ctx):
+def test_daily_performance_when_row_for_last_completed_day_then_pass(ctx):
     assert ck.daily_performance_calculated(ctx)[0] is Status.FAIL
-    ctx.store.performance.upsert_daily(date(2026, 12, 1), Scope.firm(), end_equity=1_000_000.0, pnl=1200.0)
+    ctx.store.performance.upsert_daily(date(2026, 11, 27), Scope.firm(), end_equity=1_000_000.0, pnl=1200.0)
+    assert ck.daily_performance_calculated(ctx)[0] is Status.FAIL  # an older day does not count
+    ctx.store.performance.upsert_daily(COMPLETED, Scope.firm(), end_equity=1_000_000.0, pnl=1200.0)
     assert ck.daily_performance_calculated(ctx)[0] is Status.PASS
+
+
+def test_completed_day_when_after_rollover_then_today(seed_firm, sqlite_store):
+    after_close = ChecklistContext(firm=seed_firm, store=sqlite_store, now=datetime(2026, 12, 1, 22, 5, tzinfo=UTC))
+    assert after_close.completed_day == date(2026, 12, 1)
+    before_close = ChecklistContext(firm=seed_firm, store=sqlite_store, now=datetime(2026, 12, 1, 21, 55, tzinfo=UTC))
+    assert before_close.completed_day == COMPLETED
 
 
 def test_rebalancing_when_pending_instruction_then_needs_sign_off(ctx):
@@ -121,15 +131,17 @@ def test_emergency_stops_when_heartbeat_age_then_status(ctx, age, expected):
 
 def test_reports_when_daily_report_indexed_then_pass(ctx, tmp_path):
     assert ck.reports_generated(ctx)[0] is Status.FAIL
-    ctx.store.reports.upsert("daily", "2026-12-01", "html", str(tmp_path / "daily.html"), created_at=NOW)
+    ctx.store.reports.upsert("daily", "2026-12-01", "html", str(tmp_path / "d1.html"), created_at=NOW)
+    assert ck.reports_generated(ctx)[0] is Status.FAIL  # today's is not due before the close
+    ctx.store.reports.upsert("daily", COMPLETED.isoformat(), "html", str(tmp_path / "daily.html"), created_at=NOW)
     status, evidence = ck.reports_generated(ctx)
     assert status is Status.PASS and "html" in evidence
 
 
-def test_backup_when_taken_since_rollover_then_pass_else_fail(ctx, tmp_path):
-    ctx.store.backups.record("old", str(tmp_path / "a"), NOW - timedelta(days=1), 10, "0" * 64, {})
+def test_backup_when_taken_since_last_completed_day_began_then_pass_else_fail(ctx, tmp_path):
+    ctx.store.backups.record("old", str(tmp_path / "a"), NOW - timedelta(days=2), 10, "0" * 64, {})
     assert ck.backup_completed(ctx)[0] is Status.FAIL
-    ctx.store.backups.record("new", str(tmp_path / "b"), NOW - timedelta(hours=1), 10, "1" * 64, {})
+    ctx.store.backups.record("new", str(tmp_path / "b"), NOW - timedelta(hours=10), 10, "1" * 64, {})
     ctx.store.backups.mark_verified("new", at=NOW)
     status, evidence = ck.backup_completed(ctx)
     assert status is Status.PASS and "1 verified" in evidence

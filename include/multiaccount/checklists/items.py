@@ -63,6 +63,16 @@ class ChecklistContext:
         return trading_day_start(self.now)
 
     @cached_property
+    def completed_day(self):
+        """The last trading day whose 17:00 New York close has passed: what end of day has worked on.
+        At 06:30 London startup that is the previous day; after the rollover, today."""
+        return trading_date(self.day_start - timedelta(seconds=1))
+
+    @cached_property
+    def completed_day_start(self) -> datetime:
+        return trading_day_start(self.day_start - timedelta(seconds=1))
+
+    @cached_property
     def month_start(self) -> datetime:
         first = trading_date(self.now).replace(day=1)
         return trading_day_start(datetime.combine(first, datetime.min.time(), tzinfo=self.now.tzinfo))
@@ -210,7 +220,7 @@ def correlation_acceptable(ctx: ChecklistContext) -> tuple[Status, str]:
 
 
 def daily_performance_calculated(ctx: ChecklistContext) -> tuple[Status, str]:
-    day = trading_date(ctx.now)
+    day = ctx.completed_day
     rows = ctx.store.performance.daily(scope=Scope.firm(), since=day)
     if not rows:
         return Status.FAIL, f"no firm performance row for {day}"
@@ -243,7 +253,7 @@ def emergency_stops_functioning(ctx: ChecklistContext) -> tuple[Status, str]:
 
 
 def reports_generated(ctx: ChecklistContext) -> tuple[Status, str]:
-    period = trading_date(ctx.now).isoformat()
+    period = ctx.completed_day.isoformat()
     rows = [r for r in ctx.store.reports.list(kind="daily") if r.period == period]
     if not rows:
         return Status.FAIL, f"no daily report for {period}"
@@ -251,11 +261,12 @@ def reports_generated(ctx: ChecklistContext) -> tuple[Status, str]:
 
 
 def backup_completed(ctx: ChecklistContext) -> tuple[Status, str]:
-    today = [b for b in ctx.store.backups.list() if b.created_at >= ctx.day_start and b.status != "failed"]
-    if not today:
-        return Status.FAIL, "no backup since the rollover"
-    verified = [b for b in today if b.verified_at is not None]
-    return Status.PASS, f"{len(today)} backup(s) since the rollover, {len(verified)} verified"
+    recent = [b for b in ctx.store.backups.list()
+              if b.created_at >= ctx.completed_day_start and b.status != "failed"]
+    if not recent:
+        return Status.FAIL, f"no backup since trading day {ctx.completed_day} began"
+    verified = [b for b in recent if b.verified_at is not None]
+    return Status.PASS, f"{len(recent)} backup(s) since trading day {ctx.completed_day} began, {len(verified)} verified"
 
 
 # ------------------------------------------------------------------------------------------ monthly
