@@ -7,6 +7,8 @@
 
 Factories are small picklable dataclasses so process workers can rebuild brokers on their side.
 Passwords come from `resolve_secret` at connection time, in the worker, and are never logged.
+Every broker built here holds a `ClientIdLock` on `MULTIACCOUNT_HOME/locks/`, so processes sharing
+a data folder never send one client id twice to one account.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from multiaccount import paths
-from multiaccount.brokers.mt5 import DEFAULT_MAGIC, MT5Broker, TerminalSession
+from multiaccount.brokers.mt5 import DEFAULT_MAGIC, ClientIdLock, MT5Broker, TerminalSession
 from multiaccount.brokers.pool import RequestClock, TerminalPool, WorkerContext
 from multiaccount.brokers.simulated.scenarios import Scenario
 from multiaccount.config import FirmConfig, MissingSecret, broker_mode, load_firm, resolve_secret
@@ -29,6 +31,7 @@ from multiaccount.domain.clock import Clock
 
 HOST_ENV = "MULTIACCOUNT_MT5LINUX_HOST"
 PORT_ENV = "MULTIACCOUNT_MT5LINUX_PORT"
+LOCK_DIR = "locks"  # per-login client-id locks (see mt5.ClientIdLock), under the data folder
 
 _firms: dict[str, FirmConfig] = {}
 _firms_lock = threading.Lock()
@@ -50,11 +53,19 @@ def _password(firm: FirmConfig, account_id: str, required: bool) -> SecretStr | 
         return None
 
 
+def _client_id_lock(ctx: WorkerContext, home: str | Path | None = None) -> ClientIdLock:
+    """One per worker, on the data folder's `locks/`: shared by every process using that folder."""
+    lock = ctx.shared.get("client_id_lock")
+    if lock is None:
+        lock = ctx.shared["client_id_lock"] = ClientIdLock(Path(home or paths.home()) / LOCK_DIR)
+    return lock
+
+
 def _broker(firm: FirmConfig, account_id: str, session: TerminalSession, clock: Clock, required: bool,
-            magic: int) -> MT5Broker:
+            magic: int, lock: ClientIdLock | None = None) -> MT5Broker:
     info = firm.accounts[account_id].account_info
     return MT5Broker(account_id, session=session, login=info.mt5_login, server=info.mt5_server,
-                     password=_password(firm, account_id, required), clock=clock, magic=magic)
+                     password=_password(firm, account_id, required), clock=clock, magic=magic, client_id_lock=lock)
 
 
 @dataclass(frozen=True)
@@ -77,7 +88,8 @@ class SimulatedBrokerFactory:
             terminal = SimulatedTerminal(firm, seed=self.seed, scenario=scenario, clock=ctx.clock,
                                          store=StateStore(Path(self.home) / "sim"))
             session = ctx.shared["session"] = TerminalSession(terminal)
-        return _broker(firm, account_id, session, ctx.clock, required=False, magic=self.magic)
+        return _broker(firm, account_id, session, ctx.clock, required=False, magic=self.magic,
+                       lock=_client_id_lock(ctx, self.home))
 
 
 @dataclass(frozen=True)
@@ -94,7 +106,8 @@ class MT5ModuleFactory:
         if session is None:
             path = firm.accounts[account_id].account_info.terminal_path
             session = ctx.shared["session"] = TerminalSession(importlib.import_module(self.module), path=path)
-        return _broker(firm, account_id, session, ctx.clock, required=True, magic=self.magic)
+        return _broker(firm, account_id, session, ctx.clock, required=True, magic=self.magic,
+                       lock=_client_id_lock(ctx))
 
 
 @dataclass(frozen=True)
@@ -115,7 +128,8 @@ class RpycBrokerFactory:
         if session is None:
             client = RpycMT5(self.host, self.base_port + ctx.index, clock=ctx.clock, simulated=self.simulated)
             session = ctx.shared["session"] = TerminalSession(client)
-        return _broker(firm, account_id, session, ctx.clock, required=not self.simulated, magic=self.magic)
+        return _broker(firm, account_id, session, ctx.clock, required=not self.simulated, magic=self.magic,
+                       lock=_client_id_lock(ctx))
 
 
 def _scenario_json(scenario: Scenario | str | Path | None) -> str | None:

@@ -10,6 +10,8 @@ code path is the same. Rules this adapter enforces:
 - `send`/`close` are idempotent by client id: the id travels in the MT5 `comment` (<= 31 chars, with
   `magic`), and open positions, pending orders and deal history are searched for it before sending
   (one indexed `client_order_lookup` call where the terminal has it, the simulated one does);
+- the look-up and the send run under the account's `ClientIdLock` when one is given (the factory
+  gives one per data folder), so two processes on this host never both send one client id;
 - an outcome of unknown status (10011, 10012, 10031, an IPC error during order_send) is reconciled by
   the same search and reported FILLED/PLACED when found, else UNKNOWN: never blindly resent;
 - a refused order is an `OrderOutcome(status=REJECTED, retcode, reason="CODE: comment")`.
@@ -21,10 +23,18 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows (the real MetaTrader5 package): threads of one process only
+    fcntl = None  # type: ignore[assignment]
 
 from pydantic import SecretStr
 
@@ -138,6 +148,52 @@ class TerminalSession:
             self.invalidate()
 
 
+class ClientIdLock:
+    """Makes "is this client id at the broker? if not, send it" one step per account login.
+
+    The look-up and the send are two terminal calls, so two processes acting on the same account
+    (the realtime service, an Airflow task, the CLI) could both miss the other's order and both
+    send it. This lock closes that gap for every process on this host: a thread lock per login
+    plus an exclusive `flock` on `directory/login_<login>.lock` (where fcntl exists), held from the
+    look-up until the terminal has answered."""
+
+    def __init__(self, directory: Path | str):
+        self.directory = Path(directory)
+        self._files: dict[int, Any] = {}
+        self._locks: dict[int, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock_of(self, login: int) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(login, threading.Lock())
+
+    def _file_of(self, login: int) -> Any:
+        fh = self._files.get(login)
+        if fh is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fh = self._files[login] = open(self.directory / f"login_{login}.lock", "a+")  # noqa: SIM115 - kept open
+        return fh
+
+    @contextmanager
+    def hold(self, login: int) -> Iterator[None]:
+        with self._lock_of(login):
+            if fcntl is None:
+                yield
+                return
+            fh = self._file_of(login)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def __getstate__(self) -> dict[str, Any]:  # travels to process workers as its directory only
+        return {"directory": self.directory}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["directory"])  # type: ignore[misc]
+
+
 @dataclass(frozen=True)
 class _Found:
     status: OrderStatus
@@ -152,7 +208,8 @@ class MT5Broker(Broker):
 
     def __init__(self, account_id: str, module: Any = None, *, login: int, password: SecretStr | None = None,
                  server: str | None = None, session: TerminalSession | None = None, magic: int = DEFAULT_MAGIC,
-                 clock: Clock | None = None, history_lookback: timedelta = HISTORY_LOOKBACK):
+                 clock: Clock | None = None, history_lookback: timedelta = HISTORY_LOOKBACK,
+                 client_id_lock: ClientIdLock | None = None):
         if session is None:
             if module is None:
                 raise ValueError("MT5Broker needs a module or a TerminalSession")
@@ -165,6 +222,16 @@ class MT5Broker(Broker):
         self.magic = magic
         self.clock = clock or SystemClock()
         self.history_lookback = history_lookback
+        self.client_id_lock = client_id_lock
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """No other holder of the account's `ClientIdLock` looks up or sends meanwhile (no-op without one)."""
+        if self.client_id_lock is None:
+            yield
+        else:
+            with self.client_id_lock.hold(self.login):
+                yield
 
     @property
     def mt5(self) -> Any:
@@ -406,6 +473,10 @@ class MT5Broker(Broker):
         refusal = self._local_refusal(intent)
         if refusal:
             return self._rejected(intent.client_id, *refusal, started=started)
+        with self._exclusive():
+            return self._send_once(intent, started)
+
+    def _send_once(self, intent: OrderIntent, started: float) -> OrderOutcome:
         found = self._find(intent.client_id)
         if found is not None:
             return self._duplicate(intent.client_id, found, started)
@@ -455,6 +526,11 @@ class MT5Broker(Broker):
             return self._rejected(client_id, rc.INVALID, f"client id longer than {MAX_COMMENT}", started)
         if volume is not None and (not _finite(volume) or volume <= 0):
             return self._rejected(client_id, rc.INVALID_VOLUME, f"volume={volume}", started)
+        with self._exclusive():
+            return self._close_once(ticket, volume, client_id, deviation, started)
+
+    def _close_once(self, ticket: int, volume: float | None, client_id: str, deviation: int,
+                    started: float) -> OrderOutcome:
         found = self._find(client_id, entry=1)
         if found is not None:
             return self._duplicate(client_id, found, started)
@@ -520,6 +596,10 @@ class MT5Broker(Broker):
         if fn is None:
             raise TransferNotSupported(f"{self.account_id}: transfers need a human-confirmed instruction")
         comment = comment[:MAX_COMMENT]
+        with self._exclusive():
+            return self._balance_once(amount, comment, started)
+
+    def _balance_once(self, amount: Decimal, comment: str, started: float) -> OrderOutcome:
         _, _, deals = self._records(comment, entry=-1)
         for d in deals:
             if int(d.type) == DEAL_TYPE_BALANCE and d.comment == comment:

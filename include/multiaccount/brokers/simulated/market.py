@@ -42,6 +42,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 ROLLOVER = time(17, 0)
 DEFAULT_RHO = 0.6
 NUMERAIRE = "USD"
+CACHE_SIZE = 4096  # memoised quotes / mids / open flags per Market before the memo is emptied
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,8 @@ class Market:
         self._blocks: dict[int, np.ndarray] = {}  # block -> cumulative daily factor levels (BLOCK_DAYS+1, F+1)
         self._days: OrderedDict[int, np.ndarray] = OrderedDict()
         self._mids: dict[tuple[str, datetime], float] = {}
+        self._quotes: dict[tuple[str, datetime], Quote] = {}
+        self._open: dict[datetime, bool] = {}
         self._loadings = {name: self._loading(spec) for name, spec in symbols.symbols.items()}
         self._anchor = self._factors_at(ANCHOR)
 
@@ -208,7 +211,12 @@ class Market:
         return symbol in self.symbols.symbols
 
     def is_open(self, t: datetime) -> bool:
-        return is_market_open(t, self.holidays)
+        cached = self._open.get(t)
+        if cached is None:
+            if len(self._open) > CACHE_SIZE:
+                self._open.clear()
+            cached = self._open[t] = is_market_open(t, self.holidays)
+        return cached
 
     def price_time(self, t: datetime) -> datetime:
         """The instant whose price is quoted at `t`: `t` itself while open, the last close otherwise."""
@@ -220,7 +228,7 @@ class Market:
         cached = self._mids.get(key)
         if cached is not None:
             return cached
-        if len(self._mids) > 4096:
+        if len(self._mids) > CACHE_SIZE:
             self._mids.clear()
         value = self._mids[key] = self._mid(symbol, t)
         return value
@@ -246,6 +254,18 @@ class Market:
         return mult
 
     def quote(self, symbol: str, t: datetime) -> Quote:
+        """Bid/ask at `t`, memoised per (symbol, instant): every order, read and evaluation step asks
+        for the same few quotes many times (the request's time is fixed for the whole call)."""
+        key = (symbol, t)
+        cached = self._quotes.get(key)
+        if cached is not None:
+            return cached
+        if len(self._quotes) > CACHE_SIZE:
+            self._quotes.clear()
+        value = self._quotes[key] = self._quote(symbol, t)
+        return value
+
+    def _quote(self, symbol: str, t: datetime) -> Quote:
         spec = self.spec(symbol)
         t = to_utc(t)
         pt = self.price_time(t)

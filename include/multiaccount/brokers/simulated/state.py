@@ -1,9 +1,11 @@
 """Persistence of simulated accounts, shared by every process on the machine.
 
-Each account login has an append-only journal `MULTIACCOUNT_HOME/sim/account_<login>.jsonl`: one
-JSON line per committed transaction, `{"h": head, "d": [new deals]}`, where the head holds the
-balance, open positions, pending orders and counters (small) and `d` only the deals booked by that
-transaction (the history is never re-serialised). The book is the last head plus every deal line.
+Each account login has an append-only journal `MULTIACCOUNT_HOME/sim/account_<login>.jsonl`. Its
+first line is the whole book, `{"h": head, "d": deals}` (head = scalars, open positions, pending
+orders); every later line is one committed transaction's change, `{"s": scalars, "p": [positions
+added or changed], "px": [tickets gone], "o": [...], "ox": [...], "d": [deals booked]}`, so neither
+the history nor the untouched positions are re-serialised per order. Replaying the lines in order
+gives the book, with positions and orders in the same order as in the writer's memory.
 
 Why this shape: the trade server of a real broker keeps each account's book in memory and logs
 changes; rewriting a whole JSON book per order (tempfile, fsync-free write, rename) cost about 1 ms
@@ -56,16 +58,21 @@ def scenario_path() -> Path:
     return Path(os.environ.get("MULTIACCOUNT_HOME") or paths.PROJECT_ROOT / "var") / "sim" / SCENARIO_FILE
 
 
-_NOT_HEAD = frozenset({"deals", "dirty", "persisted_deals", "comment_index", "indexed_deals"})
+_INTERNAL = frozenset({"dirty", "persisted_deals", "comment_index", "indexed_deals", "saved_positions",
+                       "saved_orders"})
+_LISTS = frozenset({"positions", "orders", "deals"})
 
 
 @dataclass
 class Book:
     """What the trade server knows about one account. Money in account currency (float, like MT5).
 
-    `deals` only grows (append through `add_deal`); `persisted_deals` counts those already in the
-    journal, so a commit writes only the new ones. `comment_index` maps a deal comment (our client
-    order id) to deal positions, so an idempotency lookup never scans the history."""
+    Persistence bookkeeping (not part of the book): `deals` only grows (append through `add_deal`)
+    and `persisted_deals` counts those already in the journal; `saved_positions` / `saved_orders`
+    are copies of the records as last journaled, so a commit writes only what differs (usually the
+    scalars, one position and its deals) instead of re-encoding every open position.
+    `comment_index` maps a deal comment (our client order id) to deal positions, so an idempotency
+    lookup never scans the history."""
 
     login: int
     account_id: str
@@ -86,6 +93,8 @@ class Book:
     persisted_deals: int = 0
     comment_index: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
     indexed_deals: int = 0
+    saved_positions: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    saved_orders: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     def ticket(self) -> int:
         t = 10_000_000 + self.next_ticket
@@ -104,15 +113,64 @@ class Book:
         self.indexed_deals = len(self.deals)
         return [self.deals[i] for i in index.get(comment, ())]
 
-    def head(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_HEAD}
+    # ------------------------------------------------------------ journal records
+    def scalars(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _INTERNAL | _LISTS}
 
-    def apply(self, head: dict[str, Any], deals: list[dict[str, Any]]) -> None:
-        """Bring this book to a journal line written by another process."""
-        for key, value in head.items():
-            setattr(self, key, value)
-        self.deals.extend(deals)
+    def head(self) -> dict[str, Any]:
+        return {**self.scalars(), "positions": self.positions, "orders": self.orders}
+
+    def full_record(self) -> dict[str, Any]:
+        return {"h": self.head(), "d": self.deals}
+
+    def delta_record(self) -> dict[str, Any]:
+        """What changed since the last journaled state: scalars, upserted / removed records, new deals."""
+        rec: dict[str, Any] = {"s": self.scalars()}
+        for key, items, saved in (("p", self.positions, self.saved_positions), ("o", self.orders, self.saved_orders)):
+            changed = [x for x in items if saved.get(x["ticket"]) != x]
+            if changed:
+                rec[key] = changed
+            added = sum(1 for x in changed if x["ticket"] not in saved)
+            if len(items) - added != len(saved):  # some saved record is no longer there
+                live = {x["ticket"] for x in items}
+                rec[key + "x"] = [t for t in saved if t not in live]
+        rec["d"] = self.deals[self.persisted_deals:]
+        return rec
+
+    def mark_saved(self) -> None:
+        """The journal now holds this book (after a successful write or a load)."""
+        self.saved_positions = {p["ticket"]: dict(p) for p in self.positions}
+        self.saved_orders = {o["ticket"]: dict(o) for o in self.orders}
         self.persisted_deals = len(self.deals)
+
+    def mark_delta_saved(self, rec: dict[str, Any]) -> None:
+        for key, saved in (("p", self.saved_positions), ("o", self.saved_orders)):
+            for t in rec.get(key + "x", ()):
+                saved.pop(t, None)
+            for x in rec.get(key, ()):
+                saved[x["ticket"]] = dict(x)
+        self.persisted_deals = len(self.deals)
+
+    def apply(self, rec: dict[str, Any]) -> None:
+        """Bring this book to a delta line written by another process (same order of records)."""
+        for key, value in rec["s"].items():
+            setattr(self, key, value)
+        for key, attr in (("p", "positions"), ("o", "orders")):
+            items: list[dict[str, Any]] = getattr(self, attr)
+            gone = set(rec.get(key + "x", ()))
+            if gone:
+                items = [x for x in items if x["ticket"] not in gone]
+                setattr(self, attr, items)
+            if key in rec:
+                where = {x["ticket"]: i for i, x in enumerate(items)}
+                for x in rec[key]:
+                    i = where.get(x["ticket"])
+                    if i is None:
+                        items.append(x)
+                    else:
+                        items[i] = x
+        self.deals.extend(rec["d"])
+        self.mark_delta_saved({k: v for k, v in rec.items() if k in ("p", "px", "o", "ox")})
 
     def to_json(self) -> str:
         """The whole book as one JSON object (the former file format; kept for tools and tests)."""
@@ -121,13 +179,16 @@ class Book:
     @classmethod
     def from_json(cls, text: str) -> Book:
         data = json.loads(text)
-        return cls(**{k: v for k, v in data.items() if k not in _NOT_HEAD or k == "deals"})
+        book = cls(**{k: v for k, v in data.items() if k not in _INTERNAL})
+        book.mark_saved()
+        book.persisted_deals = 0  # not in the journal yet
+        return book
 
     @classmethod
     def from_head(cls, head: dict[str, Any], deals: list[dict[str, Any]]) -> Book:
         book = cls(**head)
         book.deals = deals
-        book.persisted_deals = len(deals)
+        book.mark_saved()
         return book
 
 
@@ -147,6 +208,7 @@ class StateStore:
 
     def __init__(self, root: Path | None = None):
         self._root = root
+        self._paths: dict[tuple[Any, int], Path] = {}
         self._entries: dict[Path, _Entry] = {}
         self._locks: dict[Path, threading.Lock] = {}
         self._lock_files: dict[Path, Any] = {}
@@ -162,7 +224,12 @@ class StateStore:
         return self._root
 
     def path(self, login: int) -> Path:
-        return self.root / f"account_{login}{JOURNAL_SUFFIX}"
+        """The account's journal; memoised per (data folder, login), since it is on every call's path."""
+        key = (self._root or os.environ.get("MULTIACCOUNT_HOME"), login)
+        path = self._paths.get(key)
+        if path is None:
+            path = self._paths[key] = self.root / f"account_{login}{JOURNAL_SUFFIX}"
+        return path
 
     def _thread_lock(self, path: Path) -> threading.Lock:
         lock = self._locks.get(path)
@@ -241,40 +308,41 @@ class StateStore:
         try:
             st = os.fstat(fd)
             data = os.pread(fd, st.st_size, 0) if st.st_size else b""
-            head, deals, used, records = self._parse(data)
-            if head is None:  # an empty or cut-short first line: nothing was committed
-                os.close(fd)
-                return None
-            book = Book.from_head(head, deals)
+            book, used, records = self._replay(None, data)
         except BaseException:
             os.close(fd)
             raise
+        if book is None:  # an empty or cut-short first line: nothing was committed
+            os.close(fd)
+            return None
         self._entries[path] = _Entry(book, fd, st.st_ino, used, records)
         return book
 
     def _read_tail(self, entry: _Entry, size: int) -> None:
         data = os.pread(entry.fd, size - entry.offset, entry.offset)
-        head, deals, used, records = self._parse(data)
-        if head is not None:
-            entry.book.apply(head, deals)
+        book, used, records = self._replay(entry.book, data)
+        assert book is not None
+        entry.book = book
         entry.offset += used
         entry.records += records
 
     @staticmethod
-    def _parse(data: bytes) -> tuple[dict[str, Any] | None, list[dict[str, Any]], int, int]:
-        """(last head, deals in order, bytes of complete lines, complete lines) of journal bytes."""
+    def _replay(book: Book | None, data: bytes) -> tuple[Book | None, int, int]:
+        """Apply the complete lines of journal bytes to `book`: (book, bytes used, lines used)."""
         end = data.rfind(b"\n") + 1
-        head: dict[str, Any] | None = None
-        deals: list[dict[str, Any]] = []
         records = 0
         for line in data[:end].splitlines():
             if not line:
                 continue
             rec = json.loads(line)
-            head = rec["h"]
-            deals.extend(rec["d"])
+            if "h" in rec:
+                book = Book.from_head(rec["h"], rec["d"])
+            elif book is not None:
+                book.apply(rec)
+            else:
+                raise ValueError("sim journal starts with a delta line")
             records += 1
-        return head, deals, end, records
+        return book, end, records
 
     def _legacy(self, path: Path) -> Book | None:
         """A book in the former whole-file format, to be written to the journal by this transaction."""
@@ -298,19 +366,16 @@ class StateStore:
             return
         if os.fstat(entry.fd).st_size != entry.offset:  # a line cut short by a killed writer
             os.ftruncate(entry.fd, entry.offset)
-        line = self._line(book, book.deals[book.persisted_deals:])
+        rec = book.delta_record()
+        line = _line(rec)
         _write_all(entry.fd, line)
         entry.offset += len(line)
         entry.records += 1
-        book.persisted_deals = len(book.deals)
-
-    @staticmethod
-    def _line(book: Book, deals: list[dict[str, Any]]) -> bytes:
-        return (json.dumps({"h": book.head(), "d": deals}, separators=(",", ":")) + "\n").encode()
+        book.mark_delta_saved(rec)
 
     def _rewrite(self, path: Path, book: Book) -> None:
         """The whole book as a one-line journal, atomically replacing the old one (lock held)."""
-        line = self._line(book, book.deals)
+        line = _line(book.full_record())
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         try:
             _write_all(fd, line)
@@ -320,8 +385,12 @@ class StateStore:
         self._forget(path)
         fd = os.open(path, os.O_RDWR | os.O_APPEND)
         st = os.fstat(fd)
-        book.persisted_deals = len(book.deals)
+        book.mark_saved()
         self._entries[path] = _Entry(book, fd, st.st_ino, st.st_size, 1)
+
+
+def _line(record: dict[str, Any]) -> bytes:
+    return (json.dumps(record, separators=(",", ":")) + "\n").encode()
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -360,13 +360,25 @@ class SimulatedTerminal:
         return cur, round(self._profit(book, p["symbol"], p["type"], p["volume"], p["price_open"], cur, t), 2)
 
     def _totals(self, book: Book, t: datetime) -> tuple[float, float, float]:
-        """(floating profit incl. swap, margin, equity)."""
-        quotes: dict[str, Quote] = {}
+        """(floating profit incl. swap, margin, equity).
+
+        On every order and read: the quote and both conversion rates are fetched once per symbol,
+        not per position; the arithmetic is `_profit` / `_margin_of`'s, in the same order."""
+        market = self.market()
+        per_symbol: dict[str, tuple[SymbolSpec, Quote, float, float]] = {}
         profit = margin = 0.0
         for p in book.positions:
-            _, pr = self._position_view(book, p, t, quotes)
-            profit += pr + p["swap"]
-            margin += self._margin_of(book, p["symbol"], p["volume"], t)
+            symbol = p["symbol"]
+            known = per_symbol.get(symbol)
+            if known is None:
+                spec = self._spec(symbol)
+                known = per_symbol[symbol] = (spec, market.quote(symbol, t), market.rate(spec.quote, book.currency, t),
+                                              market.rate(spec.base, book.currency, t))
+            spec, q, quote_rate, base_rate = known
+            buy = p["type"] == C.POSITION_TYPE_BUY
+            cur, sign = (q.bid, 1.0) if buy else (q.ask, -1.0)
+            profit += round((cur - p["price_open"]) * sign * p["volume"] * spec.contract_size * quote_rate, 2) + p["swap"]
+            margin += p["volume"] * spec.contract_size * base_rate / book.leverage
         equity = book.balance + book.credit + profit
         return profit, margin, equity
 
