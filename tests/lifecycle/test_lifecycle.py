@@ -165,3 +165,39 @@ def test_applier_when_trailing_modified_then_throttle_remembers_ticket(seed_firm
     assert applier.last_trail[p.ticket] == TUE_0900
     later = TUE_0900 + timedelta(seconds=5)
     assert plan_lifecycle(seed_firm, {"EU_HF_001": [p]}, m, later, applier.last_trail) == []
+
+
+NFP = datetime(2026, 12, 4, 13, 30, tzinfo=UTC)  # Non-Farm Payrolls in config/news_calendar.json
+
+
+def test_plan_when_high_impact_news_ahead_then_stop_tightened_to_half_atr(seed_firm):
+    p = pos(account="SW_003", open_=1.0850, sl=1.0800, opened=NFP - timedelta(hours=5))  # no trailing on SW_003
+    m = market(seed_firm, EURUSD=1.0850)
+    [a] = plan_lifecycle(seed_firm, {"SW_003": [p]}, m, NFP - timedelta(minutes=10))
+    assert a.code == "NEWS_TIGHTEN" and "Non-Farm Payrolls" in a.reason
+    assert a.sl == pytest.approx(round(1.0850 - 0.5 * m.daily_range("EURUSD"), 5))
+    assert p.sl < a.sl < 1.0850 and a.tp == p.tp
+    # next tick with the tightened stop: nothing more to do (no ratcheting)
+    tightened = dataclasses.replace(p, sl=a.sl)
+    assert plan_lifecycle(seed_firm, {"SW_003": [tightened]}, m, NFP - timedelta(minutes=9)) == []
+
+
+def test_plan_when_news_window_not_open_or_passed_then_stop_kept(seed_firm):
+    p = pos(account="SW_003", open_=1.0850, sl=1.0800, opened=NFP - timedelta(hours=5))
+    m = market(seed_firm, EURUSD=1.0850)
+    assert plan_lifecycle(seed_firm, {"SW_003": [p]}, m, NFP - timedelta(minutes=16)) == []
+    assert plan_lifecycle(seed_firm, {"SW_003": [p]}, m, NFP + timedelta(minutes=5)) == []
+
+
+def test_plan_when_stop_already_tight_before_news_then_not_loosened(seed_firm):
+    p = pos(account="SW_003", open_=1.0850, sl=1.0835, opened=NFP - timedelta(hours=5))  # 15 points < half ATR
+    assert plan_lifecycle(seed_firm, {"SW_003": [p]}, market(seed_firm, EURUSD=1.0850),
+                          NFP - timedelta(minutes=5)) == []
+
+
+def test_plan_when_news_based_stops_disabled_then_no_tightening(seed_firm):
+    master = seed_firm.master.model_copy(update={"risk_controls": seed_firm.master.risk_controls.model_copy(
+        update={"news_based_stops": False})})
+    firm = dataclasses.replace(seed_firm, master=master)
+    p = pos(account="SW_003", open_=1.0850, sl=1.0800, opened=NFP - timedelta(hours=5))
+    assert plan_lifecycle(firm, {"SW_003": [p]}, market(firm, EURUSD=1.0850), NFP - timedelta(minutes=10)) == []

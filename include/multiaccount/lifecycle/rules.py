@@ -16,6 +16,11 @@ Rules, each with a reason code:
   17:00 New York.
 - `WEEKEND_FLAT` / `WEEKEND_REDUCE`: in the `WEEKEND_LEAD` before the Friday close, groups with
   `weekend_exposure` flat close everything, reduce halve each position (rounded to the volume step).
+- `NEWS_TIGHTEN`: with `news_based_stops`, inside the window before a high-impact event of one of
+  the symbol's currencies (news calendar), a stop further than `NEWS_STOP_ATR_MULTIPLE` x ATR from
+  the market is tightened to that distance (never loosened; stable from tick to tick), so a news
+  spike costs at most a fraction of a normal day's range. Positions are kept, not closed: closing every position
+  before each release would churn the book.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from enum import StrEnum
 
 from multiaccount.config import FirmConfig
 from multiaccount.domain import Position, Side
-from multiaccount.risk.calendar import NEW_YORK, next_rollover
+from multiaccount.risk.calendar import NEW_YORK, news_blackout, next_rollover
 from multiaccount.risk.market import MarketData
 
 DYNAMIC_STOP_ATR_MULTIPLE = 1.5
@@ -36,6 +41,7 @@ TRAIL_MIN_STEP = 0.25
 TRAIL_THROTTLE = timedelta(seconds=30)
 ROLLOVER_LEAD = timedelta(minutes=15)
 WEEKEND_LEAD = timedelta(minutes=30)
+NEWS_STOP_ATR_MULTIPLE = 0.5
 
 
 class ActionKind(StrEnum):
@@ -144,6 +150,14 @@ def plan_lifecycle(firm: FirmConfig, positions: Mapping[str, list[Position]], ma
                 tp = _round(take_profit_from_ratio(p.price_open, sl, p.side, acc.risk_management.take_profit_ratio),
                             digits)
                 reasons.append(f"MISSING_TP: tp={tp}")
+            if not reasons and firm.master.risk_controls.news_based_stops:
+                event = news_blackout(spec, firm.news, now)
+                tightened = (_news_tighten(p, market, digits) if event is not None and now <= event.time
+                             else None)
+                if tightened is not None:
+                    sl = tightened
+                    reasons.append(f"NEWS_TIGHTEN: event={event.currency} {event.title} at "
+                                   f"{event.time.isoformat()}, from={p.sl}, to={sl}")
             if not reasons and acc.risk_management.trailing_stop:
                 trailed = _trail(p, market, now, last_trail.get(p.ticket), digits)
                 if trailed is not None:
@@ -153,6 +167,17 @@ def plan_lifecycle(firm: FirmConfig, positions: Mapping[str, list[Position]], ma
                 actions.append(LifecycleAction(ActionKind.MODIFY, account_id, p.ticket, p.symbol, "; ".join(reasons),
                                                sl=sl, tp=tp))
     return actions
+
+
+def _news_tighten(p: Position, market: MarketData, digits: int) -> float | None:
+    """A stop at NEWS_STOP_ATR_MULTIPLE x ATR behind the market, if that is tighter than the current one."""
+    if p.sl is None:
+        return None
+    distance = market.daily_range(p.symbol) * NEWS_STOP_ATR_MULTIPLE
+    bid, ask = market.bid_ask(p.symbol)
+    exit_price = bid if p.side is Side.BUY else ask
+    candidate = _round(exit_price - p.side.sign * distance, digits)
+    return candidate if (candidate - p.sl) * p.side.sign > 0 else None
 
 
 def _trail(p: Position, market: MarketData, now: datetime, last: datetime | None, digits: int) -> float | None:
