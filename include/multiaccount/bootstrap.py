@@ -84,14 +84,17 @@ def broker_fleet(firm: FirmConfig, clock: Clock, mode: str | None = None, scenar
     uses the full pool (`build_pool`).
     """
     from multiaccount.brokers.factory import build_broker
+    from multiaccount.brokers.pool import RequestClock, WorkerContext
 
     cache: dict[str, Any] = {}
+    terminal = WorkerContext(0, RequestClock())  # one terminal session per process, shared by its accounts
 
     def get(account_id: str) -> Any:
         if account_id not in firm.accounts:
             raise KeyError(f"unknown account {account_id}")
         if account_id not in cache:
-            cache[account_id] = build_broker(firm, account_id, clock=clock, mode=mode, scenario=scenario)
+            cache[account_id] = build_broker(firm, account_id, clock=clock, mode=mode, scenario=scenario,
+                                             context=terminal)
         return cache[account_id]
 
     return BrokerFleet(get)

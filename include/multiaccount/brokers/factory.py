@@ -167,11 +167,15 @@ def build_pool(firm: FirmConfig, clock: Clock | None = None, mode: str | None = 
 
 
 def build_broker(firm: FirmConfig, account_id: str, clock: Clock | None = None, mode: str | None = None,
-                 seed: int | None = None, scenario: Scenario | str | Path | None = None) -> MT5Broker:
-    """One broker for one account in this process (CLI, scripts). Not connected yet."""
+                 seed: int | None = None, scenario: Scenario | str | Path | None = None, *,
+                 context: WorkerContext | None = None) -> MT5Broker:
+    """One broker for one account in this process (CLI, scripts). Not connected yet.
+
+    Brokers built with the same `context` share one terminal session: the MT5 API drives one terminal
+    per process, so every account a process touches must go through that one session (which tracks
+    the logged-in account and switches logins), never through independent sessions."""
     factory = make_factory(firm, mode, seed, scenario)
-    request_clock = RequestClock()
-    broker = factory(account_id, WorkerContext(0, request_clock))
+    broker = factory(account_id, context or WorkerContext(0, RequestClock()))
     if clock is not None:
         # follow the caller's clock directly: the terminal and the adapter read it on every call
         terminal = broker.session.module
