@@ -226,3 +226,15 @@ def test_route_when_firm_reducing_then_every_order_half_size(router, state_servi
     half = router.route(signal(id="b")).of_status(OrderStatus.FILLED)
     assert {r.account_id for r in half} == set(full) and half
     assert all(r.factors["state"] == 0.5 and r.volume <= full[r.account_id] / 2 + 0.01 for r in half)
+
+
+def test_route_when_replayed_account_now_fails_a_check_then_still_reported_duplicate(
+        seed_firm, fake_pool, order_ledger, state_service, clock):
+    today: dict[str, int] = {}
+    router = SignalRouter(seed_firm, fake_pool, order_ledger, state_service, clock, trades_today=lambda: today)
+    router.route(signal())
+    sent = len(fake_pool.sent)
+    today["EU_HF_001"] = 10_000  # the re-evaluation now meets MAX_DAILY_TRADES
+    again = router.route(signal()).by_account()["EU_HF_001"]
+    assert again.status is OrderStatus.DUPLICATE and again.reason.startswith("DUPLICATE")
+    assert len(fake_pool.sent) == sent

@@ -55,7 +55,7 @@ from multiaccount.risk.market import MarketData
 from multiaccount.risk.pretrade import PreTradeChecker, PreTradeContext, Proposal, check_signal, order_check_reason
 from multiaccount.risk.snapshot import RiskBaseline, RiskSnapshot, build_snapshot
 from multiaccount.risk.state import TradingStateService, most_severe
-from multiaccount.routing.eligibility import Target, candidate_accounts, eligible_accounts
+from multiaccount.routing.eligibility import eligible_accounts
 from multiaccount.routing.pool import BrokerPool, positions_list, states_list
 from multiaccount.sizing import size_position
 
@@ -102,8 +102,6 @@ class FleetRead:
     positions: list[Position]
     symbol_info: Any  # live SymbolInfo of the signal's symbol (bid/ask, volume limits) or None
     trading_states: Mapping[Scope, TradingState]  # persisted states by scope, read once
-    routed: frozenset[str]  # candidate accounts whose client id for this signal the ledger has completed
-    checked: frozenset[str]  # the candidates the ledger was asked about
 
     @property
     def connected(self) -> dict[str, bool]:
@@ -200,30 +198,26 @@ class SignalRouter:
                 return info
         return None
 
-    def _read(self, signal: TradingSignal, now: datetime) -> FleetRead:
+    def _read(self, symbol: str) -> FleetRead:
         """Phase 1: account states, positions and symbol_info in one concurrent pool read; while the
-        terminals answer, this thread reads the trading states and asks the ledger which candidate
-        accounts this signal already reached (one transaction).
+        terminals answer, this thread reads the trading states (one read for every account).
 
         symbol_info goes to the terminal that answered last time (any terminal quotes the same
         market); only when it fails are the other connected terminals asked, one by one."""
         ex = self._pool_threads()
-        symbol = signal.symbol
         known = symbol in self.firm.symbols.symbols
         first = self._info_account or next(iter(self.firm.accounts))
         f_states = ex.submit(self.pool.account_states)
         f_positions = ex.submit(self.pool.positions)
         f_info: Future | None = ex.submit(self._symbol_info_from, symbol, [first]) if known else None
         trading_states = self.states.states()
-        candidates = candidate_accounts(self.firm, signal, now, self.is_simulated) if known else []
-        routed = self._already_routed(signal, candidates)
         states = states_list(f_states.result())
         positions = positions_list(f_positions.result())
         info = f_info.result() if f_info is not None else None
         if info is None and known:
             others = [s.account_id for s in states if s.connected and s.account_id != first]
             info = self._symbol_info_from(symbol, others)
-        return FleetRead(states, positions, info, trading_states, frozenset(routed), frozenset(candidates))
+        return FleetRead(states, positions, info, trading_states)
 
     def _quote(self, symbol: str, info, quotes: Mapping[str, tuple[float, float]]) -> tuple[float, float] | None:
         q = quotes.get(symbol)
@@ -269,7 +263,7 @@ class SignalRouter:
         t_received = time.perf_counter()
         now = self.clock.now()
         received_at = received_at or now
-        read = self._read(signal, now)  # phase 1
+        read = self._read(signal.symbol)  # phase 1
         quotes = dict(self.quotes())
         quote = self._quote(signal.symbol, read.symbol_info, quotes)
         if quote:
@@ -293,9 +287,8 @@ class SignalRouter:
         entry = signal.entry if signal.order_type is not OrderType.MARKET and signal.entry else price
         limits = self._limits(read.symbol_info)
 
-        targets = self._not_yet_routed(signal, elig.targets, read, results)
         prepared: list[Prepared] = []
-        for target in targets:  # phase 2: pure, in memory
+        for target in elig.targets:  # phase 2: pure, in memory
             got = self._prepare(signal, target.account_id, target.failover_for,
                                 client_order_id(signal.id, target.account_id), snapshot, ctx, market, entry, price,
                                 effective[target.account_id], limits, t_received)
@@ -305,35 +298,11 @@ class SignalRouter:
                 prepared.append(got)
         prepared = self._broker_checked(prepared, results)
         prepared = self._reserved(prepared, results, now)  # phase 3
-        if prepared:
-            self._send(signal, prepared, results, now, t_received)  # phases 4 and 5
+        self._send(signal, prepared, results, now, t_received)  # phases 4 and 5
         ordered = [results[a] for a in self.firm.accounts if a in results]
         return RoutingReport(signal.id, received_at, ordered)
 
     # ---------------------------------------------------------------- phases
-    def _already_routed(self, signal: TradingSignal, account_ids: list[str]) -> set[str]:
-        """Accounts whose client id for this signal the ledger has completed (one transaction)."""
-        with self._transaction():
-            return {a for a in account_ids if self.ledger.get(client_order_id(signal.id, a)) is not None}
-
-    def _not_yet_routed(self, signal: TradingSignal, targets: list[Target], read: FleetRead,
-                        results: dict[str, AccountResult]) -> list[Target]:
-        """Targets this signal has not reached yet; the others are answered DUPLICATE before sizing.
-
-        So replayed accounts neither count toward the fan-out's pending risk nor turn into a
-        confusing rejection (e.g. MAX_CONCURRENT_TRADES because of the very position the first
-        routing opened). A target the phase-1 read did not cover is asked now."""
-        unchecked = [t.account_id for t in targets if t.account_id not in read.checked]
-        routed = read.routed | (self._already_routed(signal, unchecked) if unchecked else set())
-        fresh: list[Target] = []
-        for target in targets:
-            if target.account_id in routed:
-                cid = client_order_id(signal.id, target.account_id)
-                results[target.account_id] = self._duplicate(target.account_id, cid, target.failover_for)
-            else:
-                fresh.append(target)
-        return fresh
-
     @staticmethod
     def _duplicate(account_id: str, cid: str, failover_for: tuple[str, ...]) -> AccountResult:
         return AccountResult(account_id, OrderStatus.DUPLICATE, f"DUPLICATE: client_id={cid}", cid,
@@ -363,7 +332,10 @@ class SignalRouter:
         return kept
 
     def _reserved(self, prepared: list[Prepared], results: dict[str, AccountResult], now: datetime) -> list[Prepared]:
-        """Phase 3: reserve every client id in one transaction; a lost race is a DUPLICATE."""
+        """Phase 3: reserve every client id in one transaction. The reserve is the idempotency
+        guard: an id already there (a replayed signal, a racing retry) is a DUPLICATE, never sent.
+        A replayed account was sized like a new one, so its risk sits in this fan-out's pending risk:
+        conservative, the others were checked as if it would trade again."""
         with self._transaction():
             won = [self.ledger.reserve(p.intent, now) for p in prepared]
         kept = []
@@ -377,11 +349,16 @@ class SignalRouter:
 
     def _send(self, signal: TradingSignal, prepared: list[Prepared], results: dict[str, AccountResult],
               now: datetime, t_received: float) -> None:
-        """Phase 4: one concurrent fan-out; phase 5: every outcome recorded in one transaction."""
+        """Phase 4: one concurrent fan-out; phase 5: every outcome recorded in one transaction, in which
+        accounts refused before sending are also looked up: one this signal already reached (a replay)
+        is reported DUPLICATE rather than with the refusal its re-evaluation met."""
         intents = [p.intent for p in prepared]
+        refused = [r for r in results.values() if r.status is OrderStatus.REJECTED and r.client_id]
+        if not intents and not refused:
+            return
         t_sent = time.perf_counter()
         try:
-            outcomes = self.pool.send_many(intents)
+            outcomes = self.pool.send_many(intents) if intents else []
         except Exception as exc:  # noqa: BLE001 - the orders may have gone out: never resend blindly
             log.exception("send_many failed for signal %s", signal.id)
             outcomes = [OrderOutcome(i.client_id, i.account_id, OrderStatus.UNKNOWN,
@@ -396,6 +373,9 @@ class SignalRouter:
         with self._transaction():
             for _, outcome in done:
                 self.ledger.complete(outcome, completed_at)
+            replayed = [r for r in refused if self.ledger.get(r.client_id) is not None]
+        for r in replayed:
+            results[r.account_id] = self._duplicate(r.account_id, r.client_id, r.failover_for)
         day = trading_day_start(now).isoformat()
         for p, outcome in done:
             results[p.intent.account_id] = self._result(signal, p.intent, outcome, p.failover_for, t_received,
