@@ -123,7 +123,8 @@ class LatencyPool:
         time.sleep(ORDER_LATENCY_S)
         bid, ask = self.quotes[intent.symbol]
         px = ask if intent.side is Side.BUY else bid
-        return OrderOutcome(intent.client_id, intent.account_id, OrderStatus.FILLED, 10009, "done", intent.volume, px, 1)
+        return OrderOutcome(intent.client_id, intent.account_id, OrderStatus.FILLED, 10009, "done", intent.volume,
+                            px, 1)
 
     def send_many(self, intents):
         return list(self._ex.map(self._send, intents))
