@@ -11,6 +11,7 @@ from multiaccount.risk.limits.base import Limit, register
 class MaxAccountRisk(Limit):
     name = "max_account_risk"
     code = "MAX_ACCOUNT_RISK"
+    breach_at_limit = False  # an exposure cap: at the cap is allowed
 
     def short_desc(self) -> str:
         return "Account open risk / equity <= risk_per_trade x max_concurrent_trades; critical halts the account."

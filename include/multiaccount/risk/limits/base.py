@@ -34,6 +34,9 @@ class Limit(ABC):
     code: ClassVar[str]
     critical_action: ClassVar[Action] = Action.HALT
     warning_action: ClassVar[Action] = Action.REDUCE
+    # Loss limits breach AT the limit ("at max_daily_loss new trades halt"); exposure caps ("<= cap")
+    # breach only ABOVE it, so a trade the pre-trade check accepted up to the cap is not halted for it.
+    breach_at_limit: ClassVar[bool] = True
 
     def __init__(self, firm: FirmConfig):
         self.firm = firm
@@ -50,11 +53,11 @@ class Limit(ABC):
 
     # ---------------------------------------------------------------- helpers for subclasses
     def grade(self, measured: float, limit: float) -> Severity | None:
-        """critical at/above the limit, warning at/above warn_fraction x limit (higher is worse)."""
+        """critical at/above the limit (above it for caps), warning at/above warn_fraction x limit."""
         if math.isnan(measured):
             return None
         tol = 1e-9 * abs(limit)  # 0.8 x 0.05 is 0.04000000000000001 in floats
-        if measured >= limit - tol:
+        if measured >= limit - tol if self.breach_at_limit else measured > limit + tol:
             return Severity.CRITICAL
         if measured >= self.warn_fraction * limit - tol:
             return Severity.WARNING

@@ -13,6 +13,7 @@ from multiaccount.risk.verdict import Action
 class CurrencyExposure(Limit):
     name = "currency_exposure_caps"
     code = "CURRENCY_EXPOSURE"
+    breach_at_limit = False  # an exposure cap: at the cap is allowed
     critical_action = Action.REDUCTION_PLAN
     warning_action = Action.ALERT
 

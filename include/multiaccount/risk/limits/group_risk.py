@@ -10,6 +10,7 @@ from multiaccount.risk.limits.base import Limit, register
 class MaxGroupRisk(Limit):
     name = "max_group_risk"
     code = "MAX_GROUP_RISK"
+    breach_at_limit = False  # an exposure cap: at the cap is allowed
 
     def short_desc(self) -> str:
         return "Summed open risk / summed equity of each group <= max_group_risk; critical halts the group."

@@ -13,6 +13,7 @@ from multiaccount.risk.verdict import Action
 class SymbolBlockRisk(Limit):
     name = "symbol_correlation_caps"
     code = "SYMBOL_BLOCK_RISK"
+    breach_at_limit = False  # an exposure cap: at the cap is allowed
     critical_action = Action.REDUCTION_PLAN
     warning_action = Action.ALERT
 

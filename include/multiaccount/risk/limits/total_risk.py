@@ -12,6 +12,7 @@ from multiaccount.risk.verdict import Action
 class MaxTotalRisk(Limit):
     name = "max_total_risk"
     code = "MAX_TOTAL_RISK"
+    breach_at_limit = False  # an exposure cap: at the cap is allowed
     critical_action = Action.REDUCTION_PLAN
 
     def short_desc(self) -> str:
