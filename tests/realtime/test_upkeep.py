@@ -53,3 +53,19 @@ def test_tick_when_snapshot_interval_elapsed_then_account_snapshots_stored(sim_r
     assert len(rt.store.snapshots.series()) == n  # within the interval: not stored again
     _tick(rt, clock, rt.upkeep.snapshot_every.total_seconds())
     assert len(rt.store.snapshots.series()) == n + 10
+
+
+def test_monitor_when_drawdown_breach_persists_then_flatten_event_written_once(sim_runtime, clock):
+    from tests.fixtures.realtime import SHOCK_PLAN, open_positions
+
+    rt = sim_runtime
+    rt._t0 = clock.now()  # noqa: SLF001
+    open_positions(rt.brokers, SHOCK_PLAN)
+    rt.monitor.tick()
+    for s in range(20, 30):  # the GBPUSD shock at +20 s: EU_HF_002 drawdown ~15 % -> halt and flatten
+        clock.set(rt._t0 + timedelta(seconds=s))  # noqa: SLF001
+        rt.monitor.tick()
+    flattens = [e for e in rt.store.risk_events.since(0, 1000)
+                if e["kind"] == EventKind.FLATTEN and e["scope"] == "account:EU_HF_002"]
+    assert len(flattens) == 1, [e["payload"].get("reason") for e in flattens]
+    assert rt.brokers["EU_HF_002"].positions() == []

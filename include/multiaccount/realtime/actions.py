@@ -50,6 +50,7 @@ class AssessmentExecutor:
     emergency: EmergencyContext
     actor: str = MONITOR_ACTOR
     _warned: set = field(default_factory=set)
+    _flat_scopes: set = field(default_factory=set)  # scopes verified flat after a flatten
 
     def execute(self, a: RiskAssessment) -> list[RiskEvent]:
         """Record and act on one assessment; each event is written as soon as it happens."""
@@ -74,7 +75,9 @@ class AssessmentExecutor:
             if self.emergency.close_all_positions:
                 flatten = [s for s in flatten if s != Scope.firm()]  # the procedure flattened everything
         for scope in flatten:
-            emit([self._flatten(scope, now)])
+            event = self._flatten(scope, now)
+            if event is not None:
+                emit([event])
         if a.reduction:
             emit([self._reduce(a, now)])
         return out
@@ -98,10 +101,18 @@ class AssessmentExecutor:
         return RiskEvent(kind=EventKind.EMERGENCY_STOP, severity=Severity.CRITICAL, scope=Scope.firm(),
                          title="emergency stop", at=self.clock.now(), reason=reason, actor=self.actor, data=data)
 
-    def _flatten(self, scope: Scope, now: Any) -> RiskEvent:
+    def _flatten(self, scope: Scope, now: Any) -> RiskEvent | None:
+        """Close everything in the scope. While the breach persists the engine asks again every read: a
+        scope already verified flat with nothing to close makes no new event or alert."""
         report = flatten_accounts(self.pool, scope_accounts(scope, self.firm),
                                   attempts=self.emergency.flatten_attempts,
                                   backoff_seconds=self.emergency.flatten_backoff_seconds)
+        if report.flat and report.closed_count == 0 and scope in self._flat_scopes:
+            return None
+        if report.flat:
+            self._flat_scopes.add(scope)
+        else:
+            self._flat_scopes.discard(scope)
         event = RiskEvent(kind=EventKind.FLATTEN, severity=Severity.CRITICAL, scope=scope,
                           title=f"flatten {scope}: {'flat' if report.flat else 'NOT FLAT'}", at=self.clock.now(),
                           action="flatten", reason=report.summary(), actor=self.actor,
