@@ -209,7 +209,25 @@ def _serve_one(ctx: WorkerContext, factory: BrokerFactory, brokers: dict[str, Br
 def _process_main(index: int, factory: BrokerFactory, conn: Any, attempts: int, backoff: float,
                   env: dict[str, str]) -> None:
     logging.basicConfig(level=os.environ.get("MULTIACCOUNT_LOG_LEVEL", "WARNING"))
+    _yield_to_the_caller()
     _worker_loop(index, factory, conn, attempts, backoff, env)
+
+
+def _yield_to_the_caller() -> None:
+    """Run this worker under SCHED_BATCH (same CPU share, no wake-up preemption), where Linux has it.
+
+    A fan-out writes 50 requests in a row; each write wakes a worker which, as a normal task, preempts
+    the caller on a 2-core machine, so the 50th request left only after the first 49 workers had done
+    their pre-send work (measured: 22-62 ms to write 50 requests). Batch workers wait for the
+    caller's time slice instead: all requests leave in about a millisecond and the simulated order
+    latencies overlap."""
+    policy = getattr(os, "SCHED_BATCH", None)
+    if policy is None:
+        return
+    try:
+        os.sched_setscheduler(0, policy, os.sched_param(0))
+    except OSError as exc:  # not permitted in this sandbox: only slower
+        log.debug("SCHED_BATCH unavailable: %s", exc)
 
 
 # ---------------------------------------------------------------- parent side
