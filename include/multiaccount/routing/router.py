@@ -2,7 +2,7 @@
 client ids, concurrent fan-out through the terminal pool, and a per-account result.
 
 `route` runs in phases so that the wall time is about one order round trip, whatever the number of
-accounts (docs/realtime.md, `benchmarks/bench_risk.py` "route"):
+accounts (`benchmarks/bench_risk.py` "route" rows, `benchmarks/bench_realtime.py` "signal in"):
 
 1. read: account states, positions and the symbol's live `symbol_info` in one concurrent pool read;
    quotes are read once per signal.
