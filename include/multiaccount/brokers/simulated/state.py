@@ -239,13 +239,13 @@ class StateStore:
         return lock
 
     def _lock_file(self, path: Path) -> Any:
-        """The account's lock file, opened once per store (call with the thread lock held)."""
-        lock_path = path.with_suffix(".lock")
+        """The account's lock file, opened once per store (call with the thread lock held).
+
+        Lock files are never deleted (`reset` keeps them), so a descriptor opened once stays the
+        one every process locks; no `stat` per transaction to check it."""
         fh = self._lock_files.get(path)
-        if fh is None or not lock_path.exists():  # reset() removed it: open the new one
-            if fh is not None:
-                fh.close()
-            fh = self._lock_files[path] = open(lock_path, "a+")  # noqa: SIM115 - kept open on purpose
+        if fh is None:
+            fh = self._lock_files[path] = open(path.with_suffix(".lock"), "a+")  # noqa: SIM115 - kept open
         return fh
 
     @contextmanager
@@ -400,11 +400,13 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def reset(root: Path | None = None) -> int:
-    """Delete every simulated account (and the active scenario); returns how many files went."""
+    """Delete every simulated account (and the active scenario); returns how many files went.
+
+    The empty `.lock` files stay: a process holding one open must keep locking the same file as
+    a process that starts after the reset."""
     root = root or sim_dir()
     removed = 0
-    files = [*root.glob(f"account_*{JOURNAL_SUFFIX}"), *root.glob(f"account_*{LEGACY_SUFFIX}"),
-             *root.glob("*.lock"), root / SCENARIO_FILE]
+    files = [*root.glob(f"account_*{JOURNAL_SUFFIX}"), *root.glob(f"account_*{LEGACY_SUFFIX}"), root / SCENARIO_FILE]
     for p in files:
         if p.exists():
             p.unlink()
