@@ -137,6 +137,11 @@ class RiskEngine:
             return reduction.currency_plan(snap, v.detail["currency"], v.threshold, v.reason)
         if v.limit == "symbol_correlation_caps":
             return reduction.block_plan(snap, v.detail["symbols"], v.threshold, v.reason)
+        if v.limit == "max_group_risk":
+            return reduction.group_risk_plan(snap, v.scope.name, v.threshold, v.reason)
+        if v.limit == "max_account_risk":
+            i = snap.account_index[v.scope.name]
+            return reduction.account_risk_plan(snap, v.scope.name, v.threshold * float(snap.equity[i]), v.reason)
         if v.scope.kind is ScopeKind.ACCOUNT:
             # margin level: cut until the level is back above the threshold / warn_fraction
             i = snap.account_index[v.scope.name]

@@ -67,6 +67,15 @@ def account_risk_plan(snapshot: RiskSnapshot, account_id: str, target_open_risk:
     return cut_largest_first(snapshot, snapshot.positions_of(account_id), excess, reason)
 
 
+def group_risk_plan(snapshot: RiskSnapshot, group: str, limit: float, reason: str) -> list[ReductionStep]:
+    """A group's open risk back to `limit` x group equity, largest position risk in the group first."""
+    j = snapshot.group_index[group]
+    members = [i for i in range(len(snapshot.account_ids)) if int(snapshot.account_group[i]) == j]
+    candidates = np.flatnonzero(np.isin(snapshot.pos_account, members))
+    excess = float(snapshot.group_risk[j] * snapshot.group_equity[j]) - limit * float(snapshot.group_equity[j])
+    return cut_largest_first(snapshot, candidates, excess, reason)
+
+
 def currency_plan(snapshot: RiskSnapshot, currency: str, cap: float, reason: str) -> list[ReductionStep]:
     """Cut positions whose leg in `currency` adds to its net side, largest first."""
     k = snapshot.currency_index[currency]
