@@ -299,7 +299,7 @@ class StateStore:
             self._forget(path)
             return None
         entry = self._entries.get(path)
-        if entry is not None and entry.ino == st.st_ino:
+        if entry is not None and entry.ino == st.st_ino and st.st_size >= entry.offset:
             if st.st_size > entry.offset:
                 self._read_tail(entry, st.st_size)
             return entry.book
