@@ -115,7 +115,7 @@ class Book:
 
     # ------------------------------------------------------------ journal records
     def scalars(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _INTERNAL | _LISTS}
+        return {name: getattr(self, name) for name in _SCALARS}
 
     def head(self) -> dict[str, Any]:
         return {**self.scalars(), "positions": self.positions, "orders": self.orders}
@@ -190,6 +190,9 @@ class Book:
         book.deals = deals
         book.mark_saved()
         return book
+
+
+_SCALARS = tuple(f.name for f in fields(Book) if f.name not in _INTERNAL | _LISTS)
 
 
 @dataclass
