@@ -12,7 +12,7 @@ QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory"
 export MULTIACCOUNT_HOME ?= $(CURDIR)/var
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test test-fast bench install browser stack stack-stop clean
+.PHONY: demo test test-slow test-all bench install stack stack-stop clean
 
 $(STAMP): requirements-lock.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,12 +27,16 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) scripts/demo.py
 
+# Everything but the slow, browser and Airflow-stack tests: the inner loop, under 10 minutes on 2 cores.
 test: $(STAMP)
-	bash scripts/ensure_browser.sh
-	$(PY) -m pytest -n 2 --dist loadgroup -q
+	$(PY) -m pytest -n 2 --dist loadgroup -q -m "not slow and not browser and not stack"
 
-test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow and not browser and not stack"
+# The slow rest: dag.test() runs, the reduced demo, headless Chromium, the CeleryExecutor stack.
+test-slow: $(STAMP)
+	bash scripts/ensure_browser.sh
+	$(PY) -m pytest -n 2 --dist loadgroup -q -m "slow or browser or stack"
+
+test-all: test test-slow
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
