@@ -64,6 +64,11 @@ log = logging.getLogger(__name__)
 MONITOR_HZ = 1.0
 MAX_DENSE_TICKS = 10  # 1 Hz re-reads per step while a breach is pending (debounce needs 2)
 ACTOR = "system:simulation"
+FLATTEN_LEAD = timedelta(minutes=1)  # `flatten_at_end` closes this long before the final rollover
+PRECLOSE_LEAD = timedelta(minutes=10)  # a step inside the lifecycle's rollover/weekend leads every day
+EOD_STEPS = ("close_day_positions", "calculate_daily_performance", "generate_daily_report",
+             "backup_account_states", "arm_overnight_monitoring")
+HISTORY_EOD_STEPS = ("close_day_positions",)  # generate_month batches the performance, skips reports
 
 
 _POSITION_CHANGING = {"flatten", "reduction", "emergency_stop"}
@@ -108,11 +113,13 @@ class SimulationOptions:
     stop_multiple: float = 0.35  # stop distance in daily ranges
     record_every: timedelta = timedelta(minutes=15)
     procedures: bool = True
+    startup: bool = True  # run daily_startup (when `procedures`)
+    eod_steps: tuple[str, ...] = EOD_STEPS  # the end_of_day steps run in-process, in this order
     use_dags: bool = False  # run daily_startup / end_of_day through dag.test() instead of in-process
     pool_size: int | None = None
     memory_every_steps: int = 5
     signal_prefix: str = "sim"
-    flatten_at_end: bool = False  # close every position when the run ends (history: end flat)
+    flatten_at_end: bool = False  # close every position one minute before the final rollover (history: end flat)
 
     def scenario_model(self) -> Scenario | None:
         if self.scenario is None or isinstance(self.scenario, Scenario):
@@ -147,6 +154,7 @@ class _Procedures:
     app: Any
     firm: FirmConfig
     use_dags: bool = False
+    eod_steps: tuple[str, ...] = EOD_STEPS
     runs: Counter = field(default_factory=Counter)
     failures: Counter = field(default_factory=Counter)
 
@@ -181,12 +189,13 @@ class _Procedures:
         from multiaccount.procedures import end_of_day as e
 
         run = self._run("end_of_day", at, END_OF_DAY_AT[1]).to_dict()
-        self._steps("end_of_day", [
-            lambda: [e.close_day_positions(run, a, app=self.app) for a in run["accounts"]],
-            lambda: e.calculate_daily_performance(run, app=self.app),
-            lambda: e.generate_daily_report(run, app=self.app),
-            lambda: e.backup_account_states(run, app=self.app),
-            lambda: e.arm_overnight_monitoring(run, app=self.app)])
+        steps: dict[str, Callable[[], Any]] = {
+            "close_day_positions": lambda: [e.close_day_positions(run, a, app=self.app) for a in run["accounts"]],
+            "calculate_daily_performance": lambda: e.calculate_daily_performance(run, app=self.app),
+            "generate_daily_report": lambda: e.generate_daily_report(run, app=self.app),
+            "backup_account_states": lambda: e.backup_account_states(run, app=self.app),
+            "arm_overnight_monitoring": lambda: e.arm_overnight_monitoring(run, app=self.app)}
+        self._steps("end_of_day", [steps[name] for name in self.eod_steps])
 
     def _steps(self, name: str, steps: list[Callable[[], Any]]) -> None:
         self.runs[name] += 1
@@ -240,6 +249,11 @@ class FleetSimulation:
             app = bootstrap(self.firm, clock=self.clock, fleet=PoolFleet(pool), store=self.store, events=sink)
             runtime = build_runtime(app, pool=adapter, store=self.store, alerts=sink, publishers=[],
                                     flatten_backoff_seconds=0.0)
+            # The driver's StoreRecorder writes snapshots/positions/deals every `record_every` (one unit
+            # of work, only accounts that traded); the monitor's upkeep doing it again on every tick
+            # (ten position upserts per tick) cost most of a coarse run. Its lifecycle rules and
+            # violation rows stay as in the service.
+            runtime.upkeep.snapshot_every = timedelta(days=36500)
             runtime.router_factory = lambda: SignalRouter(
                 self.firm, adapter, self.store.orders, runtime.states, self.clock,
                 baseline=lambda: runtime.baseline.current(self.clock.now()),
@@ -256,13 +270,23 @@ class FleetSimulation:
     def _events(self) -> dict[datetime, set[str]]:
         cal = TradingCalendar.of(self.firm.sessions.holidays)
         out: dict[datetime, set[str]] = {}
-        if self.options.procedures:
-            for kind, (at, tz) in (("startup", STARTUP_AT), ("eod", END_OF_DAY_AT)):
-                sched = DailySchedule(at, tz, calendar=cal)
-                t = sched.next_after(self.start, inclusive=True)
-                while t <= self.end:
+        o = self.options
+        kinds = (("startup", STARTUP_AT),) if o.procedures and o.startup else ()
+        for kind, (at, tz) in (*kinds, ("eod", END_OF_DAY_AT)):
+            sched = DailySchedule(at, tz, calendar=cal)
+            t = sched.next_after(self.start, inclusive=True)
+            while t <= self.end:
+                if kind == "eod":
+                    # a step inside the lifecycle's leads, so intraday/weekend closes happen while the
+                    # market is open even at coarse steps (Friday 17:00 New York is already closed)
+                    out.setdefault(t - PRECLOSE_LEAD, set()).add("preclose")
+                    if o.procedures:
+                        out.setdefault(t, set()).add(kind)
+                else:
                     out.setdefault(t, set()).add(kind)
-                    t = sched.next_after(t)
+                t = sched.next_after(t)
+        if o.flatten_at_end:
+            out.setdefault(self.end - FLATTEN_LEAD, set()).add("flatten")
         for t in _scenario_instants(self.scenario):
             if self.start < t <= self.end:
                 out.setdefault(t, set()).add("scenario")
@@ -290,7 +314,7 @@ class FleetSimulation:
         o = self.options
         pool, runtime, reader = w["pool"], w["runtime"], w["reader"]
         states_of = state_reader(runtime.states)
-        procedures = _Procedures(w["app"], self.firm, o.use_dags)
+        procedures = _Procedures(w["app"], self.firm, o.use_dags, o.eod_steps)
         lifecycle = LifecycleApplier(self.firm, pool)
         generator = SignalGenerator(self.firm, o.seed, per_symbol_per_hour=o.signals_per_symbol_per_hour,
                                     stop_multiple=o.stop_multiple, id_prefix=o.signal_prefix)
@@ -298,7 +322,7 @@ class FleetSimulation:
         tally, breaches, memory = OrderTally(), BreachTracker(), MemoryProbe()
         lifecycle_counts: Counter = Counter()
         halts: list[dict[str, str]] = []
-        emergency = 0
+        emergency = monitor_errors = 0
         tick_ms: list[float] = []
         step_ms: list[float] = []
         no_stop_max = open_max = 0
@@ -307,6 +331,7 @@ class FleetSimulation:
         instants = sorted(events)
         start_states = pool.account_states()
         last_record = None
+        flattened = False
         steps = 0
         wall0 = time.perf_counter()
         t = self.start
@@ -326,6 +351,7 @@ class FleetSimulation:
                     k0 = time.perf_counter()
                     result = runtime.monitor.tick()
                     tick_ms.append((time.perf_counter() - k0) * 1000)
+                    monitor_errors += int(not result.ok)
                     if result.assessment is None:
                         break
                     a = result.assessment
@@ -345,22 +371,28 @@ class FleetSimulation:
                 recorder.touch(act.account_id for act, _ in applied)
                 lifecycle_counts.update(act.code for act, _ in applied)
                 acknowledged_before = tally.acknowledged
-                if session and runtime.states.state(Scope.firm()) is not TradingState.HALTED:
+                if "flatten" in kinds:
+                    self._flatten_all(pool, recorder)
+                    flattened = True
+                if session and not flattened and runtime.states.state(Scope.firm()) is not TradingState.HALTED:
                     for signal in generator.signals(t - self._span(t), now, self._quotes_fn(pool, market)):
                         routed = runtime.submit_signal(signal, source="simulation")
                         tally.add(routed)
                         recorder.touch(r["account_id"] for r in routed.get("results", [])
                                        if r["status"] in ("filled", "partial", "placed"))
-                if applied or tally.acknowledged != acknowledged_before:
+                if applied or flattened or tally.acknowledged != acknowledged_before:
                     positions = pool.positions()
                 open_now = [p for ps in positions.values() for p in ps]
                 open_max = max(open_max, len(open_now))
                 no_stop_max = max(no_stop_max, sum(1 for p in open_now if not p.sl))
                 if "eod" in kinds:
                     procedures.end_of_day(now)
-                if last_record is None or now - last_record >= o.record_every or kinds & {"eod", "end"}:
+                if last_record is None or now - last_record >= o.record_every or kinds & {"eod", "end", "flatten"}:
                     states = pool.account_states()
-                    recorder.record(now, states, positions if "eod" not in kinds else pool.positions())
+                    # the rollover's record is the day's closing valuation: stamped inside the day it
+                    # values, as end_of_day does (`procedures._shared.valuation_at`)
+                    recorder.record(now, states, positions if "eod" not in kinds else pool.positions(),
+                                    stamp_before=now - timedelta(seconds=1) if "eod" in kinds else None)
                     last_record = now
             steps += 1
             if steps % o.memory_every_steps == 0:
@@ -372,24 +404,22 @@ class FleetSimulation:
             if self.clock.now() >= self.end:
                 break
             t = self._next(self.clock.now(), instants)
-        if o.flatten_at_end:
-            self._flatten_all(pool, recorder)
         memory.sample()
         wall = time.perf_counter() - wall0
         end_states = pool.account_states()
         ledger = self._ledger_audit(pool, ledger_since)
         return self._report(tally, breaches, memory, lifecycle_counts, halts, emergency, tick_ms, step_ms,
                             no_stop_max, open_max, steps, wall, start_states, end_states, ledger, procedures,
-                            runtime)
+                            runtime, monitor_errors)
 
     def _flatten_all(self, pool: Any, recorder: StoreRecorder) -> None:
-        """Close everything still open (ids from the ticket, so a rerun closes nothing twice), then record."""
+        """Close everything still open while the market still is (ids from the ticket, so a rerun closes
+        nothing twice); the step's record then stores the flat book."""
         for a in sorted(self.firm.accounts):
             for outcome in pool.close_positions(a, client_prefix=f"{self.options.signal_prefix}-end"):
                 if outcome.status.value not in ("filled", "partial", "duplicate"):
                     log.warning("closing %s at the end failed: %s", a, outcome.reason)
-        now = self.clock.now()
-        recorder.record(now, pool.account_states(), pool.positions())
+        recorder.touch(self.firm.accounts)
 
     def _span(self, t: datetime) -> timedelta:
         """The signal window of a step: since the previous step (the step length that led here)."""
@@ -452,7 +482,7 @@ class FleetSimulation:
                 halts: list[dict[str, str]], emergency: int, tick_ms: list[float], step_ms: list[float],
                 no_stop_max: int, open_max: int, steps: int, wall: float, start_states: dict[str, AccountState],
                 end_states: dict[str, AccountState], ledger: dict[str, int], procedures: _Procedures,
-                runtime: Any) -> SimulationReport:
+                runtime: Any, monitor_errors: int = 0) -> SimulationReport:
         bounded, q2, q4 = memory_verdict(memory.samples)
         pnl: dict[str, float] = {}
         for a, st in end_states.items():
@@ -484,7 +514,7 @@ class FleetSimulation:
             rss_samples_mb=tuple(round(x / mb, 1) for x in memory.samples), rss_second_quarter_mb=round(q2 / mb, 1),
             rss_last_quarter_mb=round(q4 / mb, 1), memory_bounded=bounded,
             tick_p50_ms=round(statistics.median(tick_ms), 3) if tick_ms else 0.0,
-            tick_p99_ms=round(_p99(tick_ms), 3), step_p99_ms=round(_p99(step_ms), 3))
+            tick_p99_ms=round(_p99(tick_ms), 3), step_p99_ms=round(_p99(step_ms), 3), monitor_errors=monitor_errors)
 
 
 def _p99(values: list[float]) -> float:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, deque
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,20 +25,36 @@ log = logging.getLogger(__name__)
 
 
 class _BrokerProxy:
-    """`fleet.broker(account)` for procedures that read deal history (monthly cost analysis)."""
+    """`fleet.broker(account)`: the account's broker as the procedures see it, every method a pool call.
+
+    Procedures and packages written against a single broker (deal history for the cost analysis,
+    `close`/`modify` through `FleetCalls`, balance operations) must work unchanged on the pool, so any
+    attribute is forwarded as `pool.call(account, name, ...)` instead of listing a subset here."""
 
     def __init__(self, pool: Any, account_id: str):
         self._pool, self._account = pool, account_id
 
-    def deals(self, since: datetime) -> list[Any]:
-        return self._pool.call(self._account, "deals", since)
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def forward(*args: Any, **kwargs: Any) -> Any:
+            return self._pool.call(self._account, name, *args, **kwargs)
+        forward.__name__ = name
+        return forward
 
 
 class PoolFleet:
-    """`bootstrap.Fleet` over a started `multiaccount.brokers.pool.TerminalPool`."""
+    """`bootstrap.Fleet` over a started `multiaccount.brokers.pool.TerminalPool`.
+
+    Offers the same surface as `bootstrap.BrokerFleet`: the Fleet protocol plus `broker(account_id)`
+    and `call(account_id, method, ...)` (the pool's shape, used by `FleetCalls` / `LifecycleApplier`)."""
 
     def __init__(self, pool: Any):
         self.pool = pool
+
+    def call(self, account_id: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self.pool.call(account_id, method, *args, **kwargs)
 
     def connect(self, account_id: str) -> None:
         self.pool.call(account_id, "connect")
@@ -100,7 +117,10 @@ class StoreRecorder:
         self._touched.update(account_ids)
 
     def record(self, at: datetime, states: Mapping[str, AccountState],
-               positions: Mapping[str, list[Position]]) -> None:
+               positions: Mapping[str, list[Position]], stamp_before: datetime | None = None) -> None:
+        """One unit of work: snapshots (stamped no later than `stamp_before`), positions, new deals."""
+        if stamp_before is not None:
+            states = {a: replace(s, at=stamp_before) if s.at > stamp_before else s for a, s in states.items()}
         now_open = {a for a, ps in positions.items() if ps}
         active = now_open | self._had_positions | self._touched
         fetched: dict[str, list[Any]] = {}

@@ -210,6 +210,7 @@ class SimulationReport:
     tick_p50_ms: float
     tick_p99_ms: float
     step_p99_ms: float
+    monitor_errors: int = 0  # ticks whose risk read failed (the monitor was blind for that read)
 
     @property
     def speed(self) -> float:
