@@ -78,3 +78,15 @@ def test_failure_notifier_when_copied_like_default_args_then_no_secret_is_carrie
     assert FAKE_TOKEN not in repr(vars(clone)) and FAKE_TOKEN not in repr(vars(notifier))
     clone.notify(_context())
     assert len(slack_bot_env.posts()) == 1
+
+
+def test_deferred_notifier_in_dag_default_args_when_task_fails_then_slack_gets_the_failure(slack_bot_env):
+    from multiaccount.airflow.dags import default_args
+
+    (callback,) = default_args()["on_failure_callback"]
+    clone = copy.deepcopy(callback)  # Airflow copies default_args into every task
+
+    clone(_context())
+
+    (post,) = slack_bot_env.posts()
+    assert post["channel"] == "#risk-alerts" and "daily_startup.verify_connections" in post["text"]

@@ -22,11 +22,24 @@ START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 OWNER = "trading-ops"
 
 
+class DeferredFailureNotifier:
+    """Builds the alerts package's notifier (the Slack provider's SlackNotifier / SlackWebhookNotifier, or
+    the outbox when Slack is not configured) when a task fails, not when the DAG file is parsed: the
+    dag-processor parses every file often, and loading the firm configuration and the Slack provider
+    on each parse would cost most of the parse-time budget."""
+
+    def __call__(self, context: Any) -> None:
+        from multiaccount.alerts.airflow import failure_notifier
+
+        failure_notifier().notify(context)
+
+    def __repr__(self) -> str:
+        return "DeferredFailureNotifier(multiaccount.alerts.airflow.failure_notifier)"
+
+
 def failure_callbacks() -> list[Any]:
     """The alerts package's Slack notifier (task-level: DAG-level failure callbacks do not fire in 3.1+)."""
-    from multiaccount.alerts.airflow import failure_notifier
-
-    return [failure_notifier()]
+    return [DeferredFailureNotifier()]
 
 
 def default_args(retries: int = 3) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from airflow.providers.standard.decorators.python import _PythonDecoratedOperato
 from airflow.sdk import BaseOperatorLink
 from airflow.sdk.bases.decorator import task_decorator_factory
 
-from multiaccount.airflow.report_browser import URL_PREFIX
+from multiaccount.airflow.urls import URL_PREFIX
 
 
 class ReportDownloadLink(BaseOperatorLink):

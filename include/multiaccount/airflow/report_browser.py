@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from multiaccount import paths
 
-URL_PREFIX = "/multiaccount-reports"
+from multiaccount.airflow.urls import URL_PREFIX  # noqa: E402  (re-exported for the plugin)
 SERVED_SUFFIXES = {".html", ".csv", ".xlsx", ".json", ".png", ".svg", ".pdf", ".txt"}
 
 
