@@ -48,7 +48,7 @@ from multiaccount.lifecycle import LifecycleApplier, plan_lifecycle
 from multiaccount.procedures.calendar import END_OF_DAY_AT, STARTUP_AT, DailySchedule, TradingCalendar
 from multiaccount.risk.calendar import any_session_open, fx_market_open
 from multiaccount.risk.market import MarketData
-from multiaccount.simulation.fleet import PoolFleet, SimulationSink, StoreRecorder
+from multiaccount.simulation.fleet import InstantReadCache, PoolFleet, SimulationSink, StoreRecorder
 from multiaccount.simulation.report import (
     BreachTracker,
     MemoryProbe,
@@ -103,6 +103,7 @@ class SimulationOptions:
     start: datetime = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # Monday, before the London startup
     days: int = 5  # trading days (each ends at its 17:00 New York rollover)
     step: timedelta = timedelta(minutes=1)  # while any session is open
+    quiet_step: timedelta | None = None  # while sessions but no killzone are open (None: `step`)
     idle_step: timedelta = timedelta(minutes=10)  # outside every session (the monitor still watches)
     sessions_only: bool = False  # skip the hours outside every session (coarse history runs)
     speed: float | None = None  # pace to at most this many simulated seconds per wall second
@@ -240,9 +241,10 @@ class FleetSimulation:
 
         o = self.options
         # simulated time must not wait on wall-clock backoff: one quick retry, no sleeping
-        pool = build_pool(self.firm, clock=self.clock, mode="simulated", seed=o.market_seed, scenario=self.scenario,
-                          pool_mode="thread", size=o.pool_size, reconnect_attempts=2, reconnect_backoff=0.0)
-        pool.start()
+        raw = build_pool(self.firm, clock=self.clock, mode="simulated", seed=o.market_seed, scenario=self.scenario,
+                         pool_mode="thread", size=o.pool_size, reconnect_attempts=2, reconnect_backoff=0.0)
+        raw.start()
+        pool = InstantReadCache(raw, self.clock)  # every part below reads and writes through it
         try:
             sink = SimulationSink(self.store)
             adapter = _ReadThrough(TerminalPoolAdapter(pool))
@@ -260,12 +262,26 @@ class FleetSimulation:
                 is_simulated=lambda _a: True)  # every terminal here is simulated: research accounts trade
             yield {"pool": pool, "reader": adapter, "app": app, "runtime": runtime, "sink": sink}
         finally:
-            pool.stop()
+            raw.stop()
 
     # ---------------------------------------------------------------- schedule
     def _any_session(self, at: datetime) -> bool:
         names = {s for acc in self.firm.accounts.values() for s in acc.trading_config.trading_sessions}
         return fx_market_open(at, self.firm.sessions) and any_session_open(self.firm.sessions, names, at)
+
+    def _killzone(self, at: datetime) -> bool:
+        """Is a killzone (a session named `*killzone*`, where the high-frequency accounts trade) open?"""
+        names = {s for acc in self.firm.accounts.values() for s in acc.trading_config.trading_sessions
+                 if "killzone" in s}
+        return any_session_open(self.firm.sessions, names, at)
+
+    def _step_at(self, at: datetime, session: bool) -> timedelta:
+        o = self.options
+        if not session:
+            return o.idle_step
+        if o.quiet_step is not None and not self._killzone(at):
+            return o.quiet_step
+        return o.step
 
     def _events(self) -> dict[datetime, set[str]]:
         cal = TradingCalendar.of(self.firm.sessions.holidays)
@@ -296,7 +312,7 @@ class FleetSimulation:
     def _next(self, t: datetime, instants: list[datetime]) -> datetime:
         o = self.options
         session = self._any_session(t)
-        nxt = t + (o.step if session else o.idle_step)
+        nxt = t + self._step_at(t, session)
         if o.sessions_only and not session:
             probe = t
             while probe < nxt + timedelta(days=3) and not self._any_session(probe):
@@ -332,6 +348,7 @@ class FleetSimulation:
         start_states = pool.account_states()
         last_record = None
         flattened = False
+        signals_until: datetime | None = None
         steps = 0
         wall0 = time.perf_counter()
         t = self.start
@@ -375,11 +392,22 @@ class FleetSimulation:
                     self._flatten_all(pool, recorder)
                     flattened = True
                 if session and not flattened and runtime.states.state(Scope.firm()) is not TradingState.HALTED:
-                    for signal in generator.signals(t - self._span(t), now, self._quotes_fn(pool, market)):
+                    since = signals_until if signals_until is not None else t - o.step
+                    for signal in generator.signals(since, now, self._quotes_fn(pool, market)):
                         routed = runtime.submit_signal(signal, source="simulation")
                         tally.add(routed)
                         recorder.touch(r["account_id"] for r in routed.get("results", [])
                                        if r["status"] in ("filled", "partial", "placed"))
+                signals_until = now  # the next step's signals are the minutes after this one's
+                if "preclose" in kinds and tally.acknowledged != acknowledged_before:
+                    # what this step just opened inside the rollover/weekend lead is closed now, as the
+                    # service's next 5 s lifecycle pass would, not left to a market closed at 17:00
+                    positions = pool.positions()
+                    again = lifecycle.apply(plan_lifecycle(self.firm, positions, self._market(pool, positions), now,
+                                                           lifecycle.last_trail), now)
+                    recorder.touch(act.account_id for act, _ in again)
+                    lifecycle_counts.update(act.code for act, _ in again)
+                    applied = applied + again
                 if applied or flattened or tally.acknowledged != acknowledged_before:
                     positions = pool.positions()
                 open_now = [p for ps in positions.values() for p in ps]
@@ -420,10 +448,6 @@ class FleetSimulation:
                 if outcome.status.value not in ("filled", "partial", "duplicate"):
                     log.warning("closing %s at the end failed: %s", a, outcome.reason)
         recorder.touch(self.firm.accounts)
-
-    def _span(self, t: datetime) -> timedelta:
-        """The signal window of a step: since the previous step (the step length that led here)."""
-        return self.options.step if self._any_session(t - self.options.step) else self.options.idle_step
 
     def _pace(self, wall0: float, now: datetime) -> None:
         if not self.options.speed:

@@ -5,12 +5,15 @@
 - `SimulationSink`: the alert sink of a simulation run: violations go to the store's `violations`
   table (what the dashboard, checklists and monthly review read), everything is counted, and only a
   bounded tail is kept in memory (a week of events must not grow the process);
-- `StoreRecorder`: snapshots, open/closed positions and deals into the store, in one unit of work.
+- `StoreRecorder`: snapshots, open/closed positions and deals into the store, in one unit of work;
+- `InstantReadCache`: the pool every part of a run uses, answering repeated reads of the same
+  simulated instant from memory until something writes.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import replace
@@ -18,7 +21,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from multiaccount.domain import AccountState, OrderOutcome, Position
+from multiaccount.domain import AccountState, Clock, OrderOutcome, Position
 from multiaccount.domain.ports import DomainEvent
 
 log = logging.getLogger(__name__)
@@ -140,3 +143,86 @@ class StoreRecorder:
                 self._deals_since[a] = at
         self._had_positions = now_open
         self._touched = {a for a in self._touched if a not in fetched}
+
+
+_INSTANT_READS = frozenset({"account_state", "positions", "symbol_info"})  # same answer all instant long
+_READ_METHODS = frozenset({"account_state", "positions", "pending_orders", "symbol_info", "deals", "is_connected",
+                           "check"})
+
+
+class InstantReadCache:
+    """A started `TerminalPool` whose reads are remembered for the current simulated instant until any
+    write (an order, a close, a modify, a balance operation) goes through it.
+
+    Why: at one instant the monitor, the router (for each signal), the lifecycle step and the recorder
+    each read every terminal; simulated terminals only change when the clock moves or something is
+    sent, so between writes those reads are identical, and each costs a journal transaction per
+    account. A read that was in flight while a write was submitted is not remembered, and a pool
+    worker serves an account's requests in order, so a read after a write always sees it."""
+
+    def __init__(self, pool: Any, clock: Clock):
+        self.inner = pool
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._at: datetime | None = None
+        self._generation = 0
+        self._values: dict[tuple, Any] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._values.clear()
+
+    def _cached(self, key: tuple, read: Any) -> Any:
+        with self._lock:
+            now = self.clock.now()
+            if now != self._at:
+                self._at, self._values = now, {}
+            if key in self._values:
+                self.hits += 1
+                return self._values[key]
+            generation = self._generation
+        value = read()
+        with self._lock:
+            self.misses += 1
+            if generation == self._generation and self._at == self.clock.now():
+                self._values[key] = value
+        return value
+
+    def account_states(self) -> dict[str, AccountState]:
+        return dict(self._cached(("account_states",), self.inner.account_states))
+
+    def positions(self) -> dict[str, list[Position]]:
+        return {a: list(ps) for a, ps in self._cached(("positions",), self.inner.positions).items()}
+
+    def call(self, account_id: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        if method in _INSTANT_READS and not kwargs:
+            value = self._cached((method, account_id, *args), lambda: self.inner.call(account_id, method, *args))
+            return list(value) if method == "positions" else value
+        if method not in _READ_METHODS:
+            self.invalidate()
+        return self.inner.call(account_id, method, *args, **kwargs)
+
+    def submit(self, account_id: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        if method not in _READ_METHODS:
+            self.invalidate()
+        return self.inner.submit(account_id, method, *args, **kwargs)
+
+    def send_many(self, intents: list[Any]) -> list[OrderOutcome]:
+        self.invalidate()
+        try:
+            return self.inner.send_many(intents)
+        finally:
+            self.invalidate()
+
+    def close_positions(self, *args: Any, **kwargs: Any) -> list[OrderOutcome]:
+        self.invalidate()
+        try:
+            return self.inner.close_positions(*args, **kwargs)
+        finally:
+            self.invalidate()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)

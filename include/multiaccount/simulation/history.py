@@ -59,17 +59,19 @@ def _start_of(day: date) -> datetime:
 
 
 def generate_month(firm: FirmConfig, store: Any, month_start: date, trading_days: int | None = None, seed: int = 7,
-                   *, step: timedelta = timedelta(minutes=15), resume_halted: bool = True,
-                   signals_per_symbol_per_hour: float = 0.5) -> MonthHistory:
-    """Simulate `trading_days` (default: every trading day of the month) from `month_start`."""
+                   *, step: timedelta = timedelta(minutes=15), quiet_step: timedelta | None = timedelta(hours=1),
+                   resume_halted: bool = True, signals_per_symbol_per_hour: float = 0.5) -> MonthHistory:
+    """Simulate `trading_days` (default: every trading day of the month) from `month_start`: `step` while a
+    killzone is open, `quiet_step` while only the sessions are (swing and research trade there)."""
     if trading_days is None:
         first = month_start.replace(day=1)
         nxt = (first + timedelta(days=32)).replace(day=1)
         trading_days = len([d for d in trading_days_from(firm, month_start, 31) if d < nxt])
     days = trading_days_from(firm, month_start, trading_days)
     start = _start_of(days[0])
-    options = SimulationOptions(start=start, days=len(days), step=step, idle_step=step, sessions_only=True,
-                                seed=seed, market_seed=None, record_every=2 * step,
+    options = SimulationOptions(start=start, days=len(days), step=step, quiet_step=quiet_step, idle_step=step,
+                                sessions_only=True,
+                                seed=seed, market_seed=None, record_every=timedelta(hours=1),
                                 signals_per_symbol_per_hour=signals_per_symbol_per_hour, flatten_at_end=True,
                                 signal_prefix="hist", memory_every_steps=20, startup=False,
                                 eod_steps=HISTORY_EOD_STEPS)

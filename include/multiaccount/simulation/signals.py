@@ -22,7 +22,7 @@ import numpy as np
 
 from multiaccount.config import FirmConfig
 from multiaccount.domain import Side, TradingSignal
-from multiaccount.risk.calendar import any_session_open, fx_market_open
+from multiaccount.risk.calendar import fx_market_open, session_open
 from multiaccount.risk.market import MarketData
 
 
@@ -69,11 +69,14 @@ class SignalGenerator:
         self.id_prefix = id_prefix
         self.plan = SignalPlan.of(firm)
         self._symbol_keys = {s: _stable(s) % 2**31 for s in self.plan.sessions}
+        self._session_names = sorted({n for names in self.plan.sessions.values() for n in names})
 
     def _open_symbols(self, at: datetime) -> list[str]:
+        """Symbols some open session covers; each session is looked up once per minute, not per symbol."""
         if not fx_market_open(at, self.firm.sessions):
             return []
-        return [s for s, names in self.plan.sessions.items() if any_session_open(self.firm.sessions, names, at)]
+        open_names = {n for n in self._session_names if session_open(self.firm.sessions, n, at)}
+        return [s for s, names in self.plan.sessions.items() if not open_names.isdisjoint(names)]
 
     def _minutes(self, start: datetime, end: datetime) -> list[datetime]:
         first = start.replace(second=0, microsecond=0) + timedelta(minutes=1)
