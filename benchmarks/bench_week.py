@@ -8,9 +8,12 @@ Figures, each against a baseline from the same run or the requirement:
   real-time budget of the 1 Hz service;
 - orders routed vs acknowledged + rejected with reason (must be equal, nothing pending in the ledger);
 - RSS of the last quarter of the run vs the second quarter (bounded: within 10 % + 50 MB);
-- longest unhandled breach vs the debounce window; positions without a stop (must be 0).
+- longest unhandled breach vs the debounce window; positions without a stop (must be 0);
+- the demo's month of history (`generate_month`, seed firm): wall seconds for 5 and for 21 trading
+  days vs the 60 s budget of a full month, and 21 days vs 5 days x 21/5 (cost per day does not grow).
 
-Run: `.venv/bin/python benchmarks/bench_week.py` (MULTIACCOUNT_BENCH_WEEK_DAYS / _ACCOUNTS shorten it).
+Run: `.venv/bin/python benchmarks/bench_week.py` (MULTIACCOUNT_BENCH_WEEK_DAYS / _ACCOUNTS shorten it,
+MULTIACCOUNT_BENCH_HISTORY_DAYS=0 skips the history rows).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 TARGET_SPEED = 600.0
+HISTORY_BUDGET_S = 60.0  # a full month (21 trading days) of demo history on 2 cores
 SCENARIO = Path(__file__).resolve().parents[1] / "config" / "scenarios" / "week_shocks.json"
 
 
@@ -39,6 +43,40 @@ def run_week(accounts: int, days: int, step: timedelta = timedelta(minutes=1)):
     firm = load_firm(scaffold_firm(accounts, home / "config"))
     options = SimulationOptions(days=days, step=step, seed=7, market_seed=7, scenario=SCENARIO)
     return simulate(firm, Store.open(), options), options
+
+
+def run_history(days: int) -> tuple[float, object]:
+    """`generate_month` on the seed firm from Monday 2026-11-02 in its own data folder; (wall s, history)."""
+    import time
+    from datetime import date
+
+    from multiaccount.config import load_firm
+    from multiaccount.simulation.history import generate_month
+    from multiaccount.store import Store
+
+    os.environ["MULTIACCOUNT_HOME"] = tempfile.mkdtemp(prefix=f"bench-history-{days}-")
+    os.environ.pop("MULTIACCOUNT_DB_URL", None)
+    firm = load_firm(Path(__file__).resolve().parents[1] / "config")
+    started = time.perf_counter()
+    month = generate_month(firm, Store.open(), date(2026, 11, 2), trading_days=days, seed=11)
+    return time.perf_counter() - started, month
+
+
+def history_rows(full_days: int) -> list[dict]:
+    short_days = 5
+    short, _ = run_history(short_days)
+    full, month = run_history(full_days)
+    budget = HISTORY_BUDGET_S * full_days / 21
+    flat = month.report.procedures.get("end_of_day", 0) == full_days and not any(
+        k.endswith("_failed") for k in month.report.procedures)
+    return [
+        _row(f"history {short_days} trading days: wall s vs month budget x {short_days}/21", short,
+             HISTORY_BUDGET_S * short_days / 21, "ratio <= 1", short <= HISTORY_BUDGET_S * short_days / 21),
+        _row(f"history {full_days} trading days: wall s vs budget ({month.report.routed} orders)", full, budget,
+             "ratio <= 1, end_of_day never failed", full <= budget and flat),
+        _row(f"history {full_days} days vs {short_days} days x {full_days}/{short_days}", full,
+             short * full_days / short_days, "ratio <= 1.25", full <= 1.25 * short * full_days / short_days),
+    ]
 
 
 def _row(name: str, value: float, baseline: float, target: str, ok: bool) -> dict:
@@ -72,6 +110,9 @@ def main() -> list[dict]:
         _row("positions without stop (max at a step end) vs open max", report.positions_without_stop_max,
              max(1, report.positions_open_max), "0", report.positions_without_stop_max == 0),
     ]
+    history_days = int(os.environ.get("MULTIACCOUNT_BENCH_HISTORY_DAYS", 21))
+    if history_days:
+        rows.extend(history_rows(history_days))
     table = Table(title=f"bench_week: {report.signals} signals, {report.routed} orders routed, "
                         f"{len(report.halts)} halts, {report.emergency_stops} emergency stops")
     for col in ("benchmark", "value", "baseline", "ratio", "target", "ok"):

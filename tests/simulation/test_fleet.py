@@ -68,3 +68,36 @@ def test_pool_fleet_when_asked_like_a_broker_fleet_then_forwards_to_the_pool(see
     assert broker.is_connected() is True
     assert broker.account_state().balance == fleet.account_state(account).balance
     assert broker.positions() == fleet.positions(account) == []
+
+
+def test_reduce_only_intent_when_sent_for_a_position_then_reduces_it_instead_of_opening_a_hedge(seed_firm, pool):
+    """The monitor's risk reductions are reduce-only intents naming the position; on the (hedging)
+    simulated terminals an order without the position opened an opposite one, and each reduction
+    doubled the book (the demo day's research accounts went from 5 to 70 positions in ten minutes)."""
+    account = "RD_001"
+    ticket = _buy(pool, account, "EURUSD")
+    out = pool.send_many([OrderIntent(client_id="test-reduce", account_id=account, symbol="EURUSD", side=Side.SELL,
+                                      volume=0.04, position_ticket=ticket, reduce_only=True)])[0]
+    assert out.status is OrderStatus.FILLED, out.reason
+    positions = pool.call(account, "positions")
+    assert [(p.ticket, p.side, round(p.volume, 2)) for p in positions] == [(ticket, Side.BUY, 0.06)]
+
+
+def test_release_expired_when_a_timed_halt_already_expired_then_the_next_read_still_works(seed_firm):
+    """The released record's reason quotes the old one (`was '... until=<iso>'`); the monitor calls
+    release_expired every tick, so parsing that quote must not fail (a month run went blind after its
+    first daily-loss halt expired)."""
+    from multiaccount.domain import Scope, TradingState
+    from multiaccount.domain.ports import RecordingEventSink
+    from multiaccount.risk import TradingStateService
+
+    clock = ManualClock(BEFORE_ROLLOVER)
+    states = TradingStateService(Store.open().trading_states, RecordingEventSink(), clock,
+                                 group_of=seed_firm.group_of)
+    states.halt(Scope.account("RD_002"), "MAX_DAILY_LOSS: account=RD_002", "system:risk_engine",
+                until=datetime(2026, 12, 1, 22, 0, tzinfo=UTC))
+    clock.set(datetime(2026, 12, 1, 22, 0, 1, tzinfo=UTC))
+    assert [r.state for r in states.release_expired()] == [TradingState.ACTIVE]
+    clock.set(datetime(2026, 12, 1, 22, 0, 2, tzinfo=UTC))
+    assert states.release_expired() == []
+    assert states.state(Scope.account("RD_002")) is TradingState.ACTIVE
