@@ -16,9 +16,13 @@ One `FleetSimulation.run()` steps a `ManualClock` from `start` over `days` tradi
 6. at 17:00 New York `end_of_day` runs;
 7. snapshots, positions and deals are recorded in the store every `record_every`, RSS sampled.
 
-Steps are `step` long while a session is open and `idle_step` otherwise; every procedure instant and
-scenario event instant is a step boundary. `speed` paces the run to at most that many simulated
-seconds per wall second (None: as fast as possible).
+Steps are `step` long while a killzone is open, `quiet_step` (default `step`) while only sessions
+are, and `idle_step` otherwise; every procedure instant, scenario event instant, a pre-close instant
+ten minutes before each 17:00 New York rollover (lifecycle closes while the market is open) and, with
+`flatten_at_end`, one minute before the final rollover (everything closed) is a step boundary. All
+parts share one `InstantReadCache` over the pool, so repeated reads of one instant cost one terminal
+read. `speed` paces the run to at most that many simulated seconds per wall second (None: as fast as
+possible).
 """
 
 from __future__ import annotations
