@@ -444,6 +444,8 @@ class MT5Broker(Broker):
                        type=ORDER_TYPE_BUY if intent.side is Side.BUY else ORDER_TYPE_SELL,
                        price=float(info.ask if intent.side is Side.BUY else info.bid),
                        type_filling=self._filling(int(info.filling_mode)))
+            if intent.position_ticket:  # closes that position; without it a hedging account opens an opposite one
+                req["position"] = int(intent.position_ticket)
         else:
             req.update(action=TRADE_ACTION_PENDING, type=PENDING_TYPES[(intent.side, intent.order_type)],
                        price=float(intent.price), type_filling=ORDER_FILLING_RETURN)

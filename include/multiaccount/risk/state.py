@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 RANK = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 ENGINE_ACTOR = "system:risk_engine"
 ROLLOVER_ACTOR = "system:rollover"
-_UNTIL = re.compile(r"\buntil=(\S+)")
+_UNTIL = re.compile(r"\buntil=([^\s']+)")  # not the quote closing a quoted earlier reason
 
 RebaseHook = Callable[[Scope, datetime], None]
 

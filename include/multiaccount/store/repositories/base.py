@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table
@@ -46,11 +47,19 @@ def insert_ignore(session: Session, table: Table, values: Mapping[str, Any] | Se
 def upsert(session: Session, table: Table, values: Mapping[str, Any], conflict: Iterable[str],
            update: Iterable[str] | None = None) -> None:
     """INSERT ... ON CONFLICT (conflict) DO UPDATE SET the other given columns."""
-    conflict = list(conflict)
-    stmt = dialect_insert(session, table)
-    cols = list(update) if update is not None else [c for c in values if c not in conflict]
-    session.execute(stmt.on_conflict_do_update(index_elements=conflict,
-                                               set_={c: stmt.excluded[c] for c in cols}), dict(values))
+    conflict = tuple(conflict)
+    cols = tuple(update) if update is not None else tuple(c for c in values if c not in conflict)
+    session.execute(_upsert_statement(session.get_bind().dialect.name, table, conflict, cols), dict(values))
+
+
+@lru_cache(maxsize=512)
+def _upsert_statement(dialect: str, table: Table, conflict: tuple[str, ...], cols: tuple[str, ...]):  # noqa: ANN202
+    """Built once per shape: `stmt.excluded` rebuilds the table's column proxies on every access (most of
+    an upsert's cost), and a statement with bound parameters is immutable, so sharing it is safe."""
+    if dialect not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"store supports sqlite and postgresql, not {dialect}")
+    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return stmt.on_conflict_do_update(index_elements=list(conflict), set_={c: stmt.excluded[c] for c in cols})
 
 
 def scope_key(scope: Scope | str) -> str:
