@@ -17,13 +17,16 @@ from multiaccount.store.session import UnitOfWork
 CHUNK = 500
 
 
-def dialect_insert(session: Session, table: Table):  # noqa: ANN202 - dialect-specific Insert
-    dialect = session.get_bind().dialect.name
+def _insert_for(dialect: str, table: Table):  # noqa: ANN202 - dialect-specific Insert
     if dialect == "postgresql":
         return postgresql.insert(table)
     if dialect == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"store supports sqlite and postgresql, not {dialect}")
+    raise ValueError(f"the store supports sqlite and postgresql, not {dialect}")
+
+
+def dialect_insert(session: Session, table: Table):  # noqa: ANN202 - dialect-specific Insert
+    return _insert_for(session.get_bind().dialect.name, table)
 
 
 def insert_ignore(session: Session, table: Table, values: Mapping[str, Any] | Sequence[Mapping[str, Any]],
@@ -56,9 +59,7 @@ def upsert(session: Session, table: Table, values: Mapping[str, Any], conflict: 
 def _upsert_statement(dialect: str, table: Table, conflict: tuple[str, ...], cols: tuple[str, ...]):  # noqa: ANN202
     """Built once per shape: `stmt.excluded` rebuilds the table's column proxies on every access (most of
     an upsert's cost), and a statement with bound parameters is immutable, so sharing it is safe."""
-    if dialect not in ("postgresql", "sqlite"):
-        raise NotImplementedError(f"store supports sqlite and postgresql, not {dialect}")
-    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    stmt = _insert_for(dialect, table)
     return stmt.on_conflict_do_update(index_elements=list(conflict), set_={c: stmt.excluded[c] for c in cols})
 
 
