@@ -29,6 +29,8 @@ from multiaccount.config import load_firm
 from multiaccount.config.scaffold import scaffold_firm
 from multiaccount.domain import ManualClock, OrderIntent, OrderStatus, Side, client_order_id
 
+from _table import print_rows  # benchmarks/ is on sys.path (run directly or by run_all)
+
 LATENCY_MS = 20.0
 ROUNDS = 7
 
@@ -89,22 +91,9 @@ def main() -> list[dict]:
     ]
     rounds = {"50 process terminals": fifty["rounds"], "10 process terminals": ten["rounds"],
               "50 thread terminals": threads["rounds"]}
-    try:
-        from rich.console import Console
-        from rich.table import Table
-        table = Table(title=f"bench_brokers (order latency {LATENCY_MS:.0f} ms)")
-        for col in ("benchmark", "value", "baseline", "ratio", "target", "ok"):
-            table.add_column(col)
-        for r in rows:
-            table.add_row(r["benchmark"], f"{r['value']:.1f}", f"{r['baseline']:.1f}", f"{r['ratio']:.2f}x",
-                          r["target"], str(r["ok"]))
-        console = Console()
-        console.print(table)
-        for name, values in rounds.items():
-            console.print(f"fan-out rounds, {name} (ms): {values}")
-    except ImportError:  # pragma: no cover
-        for r in rows:
-            print(r)  # noqa: T201
+    console = print_rows(f"bench_brokers (order latency {LATENCY_MS:.0f} ms)", rows)
+    for name, values in rounds.items():
+        console.print(f"fan-out rounds, {name} (ms): {values}")
     return rows
 
 

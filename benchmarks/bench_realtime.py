@@ -20,6 +20,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from _table import print_rows  # benchmarks/ is on sys.path (run directly or by run_all)
+
 LATENCY_MS = 20.0
 POSITIONS = 10
 
@@ -183,28 +185,14 @@ def main() -> list[dict]:
          "target": "<= 2x single order round trip",
          "ok": sig["signal"] <= 2 * sig["single"] and sig["acked"] > 0},
     ]
-    try:
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title=f"bench_realtime (order latency {LATENCY_MS:.0f} ms, 50 accounts on 50 terminals)")
-        for col in ("benchmark", "value", "baseline", "ratio", "target", "ok"):
-            table.add_column(col)
-        for r in rows:
-            table.add_row(r["benchmark"], f"{r['value']:.1f}", f"{r['baseline']:.1f}", f"{r['ratio']:.2f}x",
-                          r["target"], str(r["ok"]))
-        console = Console()
-        console.print(table)
-        cold = sig["cold"]
-        console.print(f"signal: {sig['acked']}/{sig['results']} accounts acknowledged; skip/reject codes: "
-                      f"{', '.join(sig['reasons']) or 'none'}; steady medians: acked {sig['signal'] * 1e3:.0f} ms, "
-                      f"SignalRouter.route {sig['route'] * 1e3:.0f} ms (ledger outcomes written after the acks), "
-                      f"submit_signal {sig['total'] * 1e3:.0f} ms (routes persisted); first signal after start: "
-                      f"acked {cold['acked'] * 1e3:.0f} ms, submit_signal {cold['total'] * 1e3:.0f} ms "
-                      f"(one-off warm-up)")
-    except ImportError:  # pragma: no cover
-        for r in rows:
-            print(r)  # noqa: T201
+    console = print_rows(f"bench_realtime (order latency {LATENCY_MS:.0f} ms, 50 accounts on 50 terminals)", rows)
+    cold = sig["cold"]
+    console.print(f"signal: {sig['acked']}/{sig['results']} accounts acknowledged; skip/reject codes: "
+                  f"{', '.join(sig['reasons']) or 'none'}; steady medians: acked {sig['signal'] * 1e3:.0f} ms, "
+                  f"SignalRouter.route {sig['route'] * 1e3:.0f} ms (ledger outcomes written after the acks), "
+                  f"submit_signal {sig['total'] * 1e3:.0f} ms (routes persisted); first signal after start: "
+                  f"acked {cold['acked'] * 1e3:.0f} ms, submit_signal {cold['total'] * 1e3:.0f} ms "
+                  f"(one-off warm-up)")
     return rows
 
 

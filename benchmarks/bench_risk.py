@@ -28,6 +28,8 @@ from multiaccount.domain import AccountState, ManualClock, OrderOutcome, OrderSt
 from multiaccount.risk import MarketData, RiskBaseline, RiskEngine, build_snapshot
 from multiaccount.risk.pretrade import PreTradeChecker, PreTradeContext, Proposal
 
+from _table import print_rows  # benchmarks/ is on sys.path (run directly or by run_all)
+
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
@@ -227,19 +229,7 @@ def main() -> list[dict]:
                      "value": r["many"] * 1e3, "baseline": r["one"] * 1e3, "ratio": r["many"] / r["one"],
                      "target": "<= 2x single-account route", "ok": r["many"] <= 2 * r["one"] and r["n"] > 1
                      and r["n1"] == 1})
-    try:
-        from rich.console import Console
-        from rich.table import Table
-        table = Table(title="bench_risk")
-        for col in ("benchmark", "value", "baseline", "ratio", "target", "ok"):
-            table.add_column(col)
-        for r in rows:
-            table.add_row(r["benchmark"], f"{r['value']:.3f}", "-" if r["baseline"] is None else f"{r['baseline']:.3f}",
-                          "-" if r["ratio"] is None else f"{r['ratio']:.1f}x", r["target"], str(r["ok"]))
-        Console().print(table)
-    except ImportError:  # pragma: no cover
-        for r in rows:
-            print(r)  # noqa: T201
+    print_rows("bench_risk", rows, digits=3)
     return rows
 
 

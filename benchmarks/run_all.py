@@ -25,6 +25,7 @@ from rich.table import Table
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # `tests.fixtures` helpers some benchmarks reuse
+sys.path.insert(0, str(HERE))  # the shared `_table` helper
 
 
 def _load(path: Path):
