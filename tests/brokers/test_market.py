@@ -96,3 +96,29 @@ def test_rollovers_between_when_spanning_a_week_then_five_weekday_instants_at_17
     rolls = rollovers_between(datetime(2026, 11, 29, tzinfo=UTC), datetime(2026, 12, 6, 23, tzinfo=UTC))
     assert [r.weekday() for r in rolls] == [0, 1, 2, 3, 4]
     assert all(r.hour == 22 for r in rolls)  # 17:00 EST
+
+
+def test_day_paths_when_many_threads_ask_for_many_days_then_no_error_and_same_prices(seed_firm):
+    """One Market is shared by a thread pool's terminals; its LRU of day paths is reordered and trimmed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    shared = Market(seed_firm.symbols, seed_firm.news, seed=7)
+    times = [T0 + timedelta(days=d % 90, minutes=d) for d in range(600)]  # > the 64 kept paths: evictions
+
+    def price(t: datetime) -> float:
+        return shared._factors_at(t).sum()
+
+    with ThreadPoolExecutor(8) as ex:
+        got = list(ex.map(price, times))
+    alone = Market(seed_firm.symbols, seed_firm.news, seed=7)
+    assert got == [alone._factors_at(t).sum() for t in times]
+
+
+def test_terminals_when_same_firm_and_seed_then_share_one_market_and_another_firm_gets_its_own(seed_firm):
+    from multiaccount.brokers.simulated import SimulatedTerminal
+    from multiaccount.config import load_firm
+
+    a, b = SimulatedTerminal(seed_firm, seed=7), SimulatedTerminal(seed_firm, seed=7)
+    assert a.market() is b.market()
+    assert SimulatedTerminal(seed_firm, seed=8).market() is not a.market()
+    assert SimulatedTerminal(load_firm(seed_firm.root), seed=7).market() is not a.market()

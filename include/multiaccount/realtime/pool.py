@@ -128,6 +128,10 @@ class TerminalPoolAdapter:
     def send_many(self, intents: Sequence[OrderIntent]) -> list[OrderOutcome]:
         return list(self.inner.send_many(list(intents)))
 
+    def read(self, accounts: Sequence[str] | None = None) -> tuple[dict[str, AccountState], dict[str, list[Position]]]:
+        """States and positions in one fan-out (see `TerminalPool.read`)."""
+        return self.inner.read(accounts)
+
     def call(self, account_id: str, method: str, *args: Any, **kwargs: Any) -> Any:
         return self.inner.call(account_id, method, *args, **kwargs)
 

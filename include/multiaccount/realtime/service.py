@@ -88,7 +88,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, rt: Runtime | None
         check_loopback(host)
     token = api_token()
     rt = rt or build_runtime()
-    rt.router  # build (and import) the router before the first signal arrives  # noqa: B018
+    rt.warm_up()  # router built, fleet read, queries compiled, startup objects frozen for the GC
     loops = BackgroundLoops(rt, hz=hz)
     loops.start()
     try:

@@ -5,7 +5,9 @@ client ids, concurrent fan-out through the terminal pool, and a per-account resu
 accounts (`benchmarks/bench_risk.py` "route" rows, `benchmarks/bench_realtime.py` "signal in"):
 
 1. read: account states, positions and the symbol's live `symbol_info` in one concurrent pool read;
-   quotes are read once per signal.
+   quotes are read once per signal. In the realtime service states and positions come from the
+   fleet view the 1 Hz monitor keeps (`read_fleet`, `realtime/fleetview.py`): only accounts written
+   since its last read are read again, so the read is off the critical path.
 2. size and check every eligible account in memory (pure and fast; no broker call per account).
 3. reserve every client id in the ledger in ONE transaction (all or nothing: a failed reserve sends
    nothing).
@@ -151,11 +153,13 @@ class SignalRouter:
                  is_simulated: Callable[[str], bool] | None = None,
                  trades_today: Callable[[], Mapping[str, int]] | None = None,
                  order_check: Callable[[Proposal], object] | None | bool = False,
-                 unit_of_work: UnitOfWork | None = None, max_workers: int = 64):
+                 unit_of_work: UnitOfWork | None = None, max_workers: int = 64,
+                 read_fleet: Callable[[], tuple[list[AccountState], list[Position]]] | None = None):
         """`order_check`: False/None (default) = our margin estimate before sending and the broker's
         margin check at `order_send`; True = also the server's `order_check` through the pool; a
         callable = a custom check. Either way the checks run concurrently for all accounts.
-        `unit_of_work`: the transaction the ledger batches run in (default: the ledger's own)."""
+        `unit_of_work`: the transaction the ledger batches run in (default: the ledger's own).
+        `read_fleet`: where account states and positions come from (default: the pool, read live)."""
         self.firm = firm
         self.pool = pool
         self.ledger = ledger
@@ -169,6 +173,7 @@ class SignalRouter:
         self.order_check = self.broker_order_check if order_check is True else (order_check or None)
         self.unit_of_work = unit_of_work or ledger_unit_of_work(ledger)
         self._max_workers = max_workers
+        self.read_fleet = read_fleet
         self._executor: ThreadPoolExecutor | None = None
         self._info_account: str | None = None  # last terminal that answered symbol_info
         self._fills: dict[tuple[str, str], int] = {}  # (trading day, account) -> fills routed here
@@ -207,12 +212,16 @@ class SignalRouter:
         ex = self._pool_threads()
         known = symbol in self.firm.symbols.symbols
         first = self._info_account or next(iter(self.firm.accounts))
-        f_states = ex.submit(self.pool.account_states)
-        f_positions = ex.submit(self.pool.positions)
         f_info: Future | None = ex.submit(self._symbol_info_from, symbol, [first]) if known else None
-        trading_states = self.states.states()
-        states = states_list(f_states.result())
-        positions = positions_list(f_positions.result())
+        if self.read_fleet is not None:
+            trading_states = self.states.states()
+            states, positions = self.read_fleet()
+        else:
+            f_states = ex.submit(self.pool.account_states)
+            f_positions = ex.submit(self.pool.positions)
+            trading_states = self.states.states()
+            states = states_list(f_states.result())
+            positions = positions_list(f_positions.result())
         info = f_info.result() if f_info is not None else None
         if info is None and known:
             others = [s.account_id for s in states if s.connected and s.account_id != first]

@@ -96,6 +96,17 @@ class _ReadThrough:
     def last_positions(self) -> dict[str, list[Position]] | None:
         return self._positions
 
+    def read(self, accounts: Any = None) -> tuple[dict[str, Any], dict[str, list[Position]]]:
+        """The monitor's fleet read (`realtime.fleetview`), through the instant cache and remembered above."""
+        states = self.inner.account_states()
+        self.positions()
+        by_account = self._positions or {}
+        if accounts is not None:
+            wanted = set(accounts)
+            states = {a: s for a, s in states.items() if a in wanted}
+            by_account = {a: ps for a, ps in by_account.items() if a in wanted}
+        return dict(states), dict(by_account)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 

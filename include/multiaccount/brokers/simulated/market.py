@@ -24,6 +24,7 @@ Model:
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -133,6 +134,7 @@ class Market:
         self._news_after = timedelta(minutes=news.window_after_minutes if news else 15)
         self._blocks: dict[int, np.ndarray] = {}  # block -> cumulative daily factor levels (BLOCK_DAYS+1, F+1)
         self._days: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._paths_lock = threading.RLock()  # the LRU of day paths is reordered and trimmed; the rest are plain dicts
         self._mids: dict[tuple[str, datetime], float] = {}
         self._quotes: dict[tuple[str, datetime], Quote] = {}
         self._open: dict[datetime, bool] = {}
@@ -158,6 +160,10 @@ class Market:
         cached = self._blocks.get(b)
         if cached is not None:
             return cached
+        with self._paths_lock:
+            return self._blocks.get(b) if b in self._blocks else self._new_block(b)
+
+    def _new_block(self, b: int) -> np.ndarray:
         start = np.zeros(len(self.factors) + 1) if b == 0 else self._block(b - 1)[-1]
         rng = np.random.default_rng([self.seed, 1, b])
         steps = rng.standard_normal((BLOCK_DAYS, len(self.factors) + 1)) * math.sqrt(MINUTES_PER_DAY)
@@ -171,10 +177,14 @@ class Market:
 
     def _day_path(self, day: int) -> np.ndarray:
         """Factor levels at each minute 0..1440 of `day` (Brownian bridge between daily levels)."""
-        cached = self._days.get(day)
-        if cached is not None:
-            self._days.move_to_end(day)
-            return cached
+        with self._paths_lock:
+            cached = self._days.get(day)
+            if cached is not None:
+                self._days.move_to_end(day)
+                return cached
+            return self._new_day_path(day)
+
+    def _new_day_path(self, day: int) -> np.ndarray:
         start, end = self._day_level(day), self._day_level(day + 1)
         rng = np.random.default_rng([self.seed, 2, day])
         steps = rng.standard_normal((MINUTES_PER_DAY, len(self.factors) + 1))

@@ -135,6 +135,26 @@ class _Refusal(Exception):
         self.comment = comment
 
 
+
+_MARKETS: dict[tuple, tuple[FirmConfig, Market]] = {}  # the firm is held so its id is not reused
+_MARKETS_LOCK = threading.Lock()
+
+
+def _shared_market(firm: FirmConfig, seed: int, jumps: tuple) -> Market:
+    """One `Market` per (firm, seed, price jumps) in the process: the terminals of a thread pool quote the
+    same prices, so each new day's price path is built once, not once per terminal."""
+    key = (seed, jumps, id(firm))
+    with _MARKETS_LOCK:
+        entry = _MARKETS.get(key)
+        if entry is None or entry[0] is not firm:
+            holidays = frozenset(date.fromisoformat(h) for h in firm.sessions.holidays)
+            entry = (firm, Market(firm.symbols, firm.news, seed=seed, jumps=jumps, holidays=holidays))
+            if len(_MARKETS) >= 8:  # scenarios change rarely; keep a few, never grow without bound
+                _MARKETS.pop(next(iter(_MARKETS)))
+            _MARKETS[key] = entry
+        return entry[1]
+
+
 class SimulatedTerminal:
     """One simulated terminal process: at most one logged-in account at a time, like MT5."""
 
@@ -151,7 +171,6 @@ class SimulatedTerminal:
         self._initialized = False
         self._last_error: tuple[int, str] = (rc.RES_S_OK, "Success")
         self._request_id = 0
-        self._markets: dict[tuple, Market] = {}
         self._market_for: tuple[Scenario, int, Market] | None = None
         self._scenario_cache: tuple[tuple[int, int] | None, Scenario] = (None, EMPTY)
         self._scenario_checked = -1e9
@@ -219,13 +238,7 @@ class SimulatedTerminal:
         scenario = self.scenario()
         if self._market_for is not None and self._market_for[0] is scenario and self._market_for[1] == self.seed:
             return self._market_for[2]
-        jumps = scenario.jumps()
-        key = (self.seed, jumps, id(self.firm))
-        m = self._markets.get(key)
-        if m is None:
-            holidays = frozenset(date.fromisoformat(h) for h in self.firm.sessions.holidays)
-            m = Market(self.firm.symbols, self.firm.news, seed=self.seed, jumps=jumps, holidays=holidays)
-            self._markets = {key: m}
+        m = _shared_market(self.firm, self.seed, scenario.jumps())
         self._market_for = (scenario, self.seed, m)
         return m
 
