@@ -197,6 +197,32 @@ def test_account_state_and_symbol_info_when_connected_then_typed_values(broker, 
         broker.symbol_info("NOPE")
 
 
+def test_account_state_when_broker_stops_out_in_money_then_thresholds_become_levels_at_current_margin(
+        seed_firm, clock, make_broker, intent):
+    """margin_so_mode 1 (ACCOUNT_STOPOUT_MODE_MONEY): the broker acts at equity <= so_call / so_so money;
+    the risk limits compare margin levels (percent), so the adapter converts at the current margin."""
+    class MoneyStopOut:  # a broker whose margin call is at 5,000 and stop-out at 3,000 of equity
+        def __init__(self):
+            self._t = SimulatedTerminal(seed_firm, seed=7, clock=clock)
+
+        def account_info(self):
+            i = self._t.account_info()
+            return None if i is None else i._replace(margin_so_mode=1, margin_so_call=5000.0, margin_so_so=3000.0)
+
+        def __getattr__(self, name):
+            return getattr(self._t, name)
+
+    b = make_broker(terminal=MoneyStopOut())
+    b.connect()
+    flat = b.account_state()
+    assert (flat.margin_so_call, flat.margin_so_so) == (0.0, 0.0)  # no margin used: nothing to stop out
+    assert b.send(intent(volume=1.0)).status is OrderStatus.FILLED
+    state = b.account_state()
+    assert state.margin > 0
+    assert state.margin_so_call == pytest.approx(5000.0 / state.margin * 100.0)
+    assert state.margin_so_so == pytest.approx(3000.0 / state.margin * 100.0)
+
+
 def test_balance_operation_when_simulated_then_done_once_and_deal_is_balance_kind(broker, clock):
     out = broker.balance_operation(Decimal("2500.00"), "rebal-2026-12-01-EU_HF_001")
     assert out.status is OrderStatus.FILLED

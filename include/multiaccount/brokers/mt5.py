@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 
 # MetaTrader5 constants (identical in the real package, mt5linux and the simulated module)
 TRADE_ACTION_DEAL, TRADE_ACTION_PENDING, TRADE_ACTION_SLTP, TRADE_ACTION_MODIFY, TRADE_ACTION_REMOVE = 1, 5, 6, 7, 8
+ACCOUNT_STOPOUT_MODE_PERCENT, ACCOUNT_STOPOUT_MODE_MONEY = 0, 1  # AccountInfo.margin_so_mode
 ORDER_TYPE_BUY, ORDER_TYPE_SELL = 0, 1
 PENDING_TYPES = {(Side.BUY, OrderType.LIMIT): 2, (Side.SELL, OrderType.LIMIT): 3,
                  (Side.BUY, OrderType.STOP): 4, (Side.SELL, OrderType.STOP): 5}
@@ -202,6 +203,17 @@ class _Found:
     price: float
     deal: int | None = None
 
+def stopout_percent(value: float, mode: int, margin: float) -> float:
+    """A broker's margin-call or stop-out threshold as a margin level in percent, whatever its mode.
+
+    In money mode the broker acts when equity falls to `value` (account currency), which at the current
+    margin is the level value / margin x 100. An added trade raises the margin and so lowers the true
+    level: the figure stays conservative for pre-trade checks. With no margin used there is nothing to
+    stop out (0)."""
+    if mode != ACCOUNT_STOPOUT_MODE_MONEY:
+        return float(value)
+    return float(value) / margin * 100.0 if margin > 0 else 0.0
+
 
 class MT5Broker(Broker):
     """One account on one terminal session."""
@@ -298,11 +310,13 @@ class MT5Broker(Broker):
     # ------------------------------------------------------------ reads
     def account_state(self) -> AccountState:
         i = self._need("account_info")
+        mode, margin = int(getattr(i, "margin_so_mode", ACCOUNT_STOPOUT_MODE_PERCENT)), float(i.margin)
         return AccountState(account_id=self.account_id, balance=float(i.balance), equity=float(i.equity),
-                            margin=float(i.margin), margin_free=float(i.margin_free),
+                            margin=margin, margin_free=float(i.margin_free),
                             margin_level=float(i.margin_level) if i.margin else None, currency=i.currency,
-                            leverage=int(i.leverage), margin_so_call=float(i.margin_so_call),
-                            margin_so_so=float(i.margin_so_so), connected=True, at=self.clock.now())
+                            leverage=int(i.leverage), margin_so_call=stopout_percent(i.margin_so_call, mode, margin),
+                            margin_so_so=stopout_percent(i.margin_so_so, mode, margin), connected=True,
+                            at=self.clock.now())
 
     def positions(self) -> list[Position]:
         return [self._position(p) for p in self._need("positions_get")]
