@@ -55,7 +55,10 @@ class RoutingPool(FakePool):
 
 
 class FailingReserveLedger:
-    """Delegates to a real ledger but raises on the n-th reserve (a database failure mid-batch)."""
+    """Delegates to a real ledger but raises on the n-th reserve (a database failure mid-batch).
+
+    `reserve_many` counts one reserve per intent: a batch holding the n-th reserves the intents before
+    it, then raises, as one failing statement inside the caller's transaction would."""
 
     def __init__(self, inner: Any, fail_at: int):
         self.inner = inner
@@ -68,11 +71,23 @@ class FailingReserveLedger:
             raise RuntimeError("database is locked")
         return self.inner.reserve(intent, at)
 
+    def reserve_many(self, intents: list[OrderIntent], at) -> list[bool]:
+        before = self.reserves
+        self.reserves += len(intents)
+        if before < self.fail_at <= self.reserves:
+            self.reserves = self.fail_at
+            self.inner.reserve_many(intents[:self.fail_at - before - 1], at)
+            raise RuntimeError("database is locked")
+        return self.inner.reserve_many(intents, at)
+
     def get(self, client_id: str) -> OrderOutcome | None:
         return self.inner.get(client_id)
 
     def complete(self, outcome: OrderOutcome, at) -> None:
         self.inner.complete(outcome, at)
+
+    def complete_many(self, outcomes: list[OrderOutcome], at) -> None:
+        self.inner.complete_many(outcomes, at)
 
 
 class CountingStateRepository:

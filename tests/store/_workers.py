@@ -26,6 +26,19 @@ def reserve_orders(url: str, client_ids: list[str], barrier, results) -> None:  
     results.put(won)
 
 
+def reserve_order_batches(url: str, batches: list[list[str]], barrier, results) -> None:  # noqa: ANN001
+    """Reserve each batch with one `reserve_many` (a signal's fan-out), every batch started together with
+    the other workers' (the barrier is cyclic); report the ids this process won."""
+    store = _store(url)
+    won: list[str] = []
+    for batch in batches:
+        barrier.wait()
+        intents = [OrderIntent(cid, "EU_HF_001", "EURUSD", Side.BUY, 0.1) for cid in batch]
+        answers = store.orders.reserve_many(intents, datetime.now(UTC))
+        won.extend(cid for cid, ok in zip(batch, answers, strict=True) if ok)
+    results.put(won)
+
+
 def bump_state(url: str, times: int, barrier, results) -> None:  # noqa: ANN001
     """Read-modify-write the firm state `times` times with optimistic retries; report retries seen."""
     store = _store(url)

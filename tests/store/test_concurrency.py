@@ -74,6 +74,32 @@ def test_reserve_when_threads_retry_same_ids_then_each_reserved_once(store):
     assert won == len(ids) and len(store.orders.list()) == len(ids)
 
 
+def _overlapping_batches(ids: list[str], worker: int, size: int) -> list[list[str]]:
+    """Every worker gets the same batches, each in its own order (forward, reversed, rotated): racing
+    workers insert the same ids in opposite orders, what deadlocks unordered multi-row inserts."""
+    batches = [ids[i:i + size] for i in range(0, len(ids), size)]
+    return [[b, b[::-1], b[size // 2:] + b[:size // 2]][worker % 3] for b in batches]
+
+
+def test_reserve_many_when_threads_race_overlapping_batches_then_each_id_won_once(store):
+    ids = [f"ma-{i:04d}" for i in range(60)]
+    barrier = threading.Barrier(3)
+
+    def storm(worker: int) -> list[str]:
+        won: list[str] = []
+        for batch in _overlapping_batches(ids, worker, 12):
+            barrier.wait()  # every batch raced by all three threads at once
+            intents = [OrderIntent(c, "EU_HF_001", "EURUSD", Side.BUY, 0.1) for c in batch]
+            answers = store.orders.reserve_many(intents, datetime.now(UTC))
+            won.extend(c for c, ok in zip(batch, answers, strict=True) if ok)
+        return won
+
+    with ThreadPoolExecutor(3) as pool:
+        won = [c for part in pool.map(storm, range(3)) for c in part]
+    assert sorted(won) == ids  # every id won, none twice
+    assert sorted(r.client_id for r in store.orders.list()) == ids
+
+
 def _run_processes(target, args_for, n: int) -> list:  # noqa: ANN001
     """Start n spawned workers behind a barrier; collect one result each, failing fast if one dies."""
     import queue
@@ -108,6 +134,17 @@ def test_reserve_when_processes_retry_same_ids_then_each_reserved_once(db_url):
     won = _run_processes(_workers.reserve_orders, lambda i: (db_url, ids if i % 2 else ids[::-1]), 3)
     assert sum(won) == len(ids)
     assert len(Store.open(db_url).orders.list()) == len(ids)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("store_processes")
+def test_reserve_many_when_processes_race_overlapping_batches_then_each_id_won_once(db_url):
+    Store.open(db_url)
+    ids = [f"ma-b{i:04d}" for i in range(120)]
+    won = _run_processes(_workers.reserve_order_batches, lambda i: (db_url, _overlapping_batches(ids, i, 20)),
+                         3)
+    assert sorted(c for part in won for c in part) == ids  # every id won by exactly one process
+    assert sorted(r.client_id for r in Store.open(db_url).orders.list()) == ids
 
 
 @pytest.mark.slow

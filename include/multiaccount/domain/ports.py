@@ -7,6 +7,7 @@ Slack/outbox sink. Keeping the protocols here lets risk, routing and procedures 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -54,11 +55,21 @@ class OrderLedger(Protocol):
         """Insert a pending row; False when the client id already exists (a replay)."""
         ...
 
+    def reserve_many(self, intents: Sequence[OrderIntent], at: datetime) -> list[bool]:
+        """`reserve` for each intent, answered in order, written at once (a signal's whole fan-out).
+        An id given twice in one batch is won by its first intent only."""
+        ...
+
     def get(self, client_id: str) -> OrderOutcome | None:
         """The recorded outcome, or None when unknown or still pending."""
         ...
 
     def complete(self, outcome: OrderOutcome, at: datetime) -> None:
+        """Record the outcome, also for a never-reserved id (nothing is lost)."""
+        ...
+
+    def complete_many(self, outcomes: Sequence[OrderOutcome], at: datetime) -> None:
+        """`complete` for each outcome, written at once; an id given twice keeps its last outcome."""
         ...
 
 
@@ -127,11 +138,17 @@ class InMemoryOrderLedger:
         self._lock = threading.Lock()
 
     def reserve(self, intent: OrderIntent, at: datetime) -> bool:
+        return self.reserve_many([intent], at)[0]
+
+    def reserve_many(self, intents: Sequence[OrderIntent], at: datetime) -> list[bool]:
+        won: list[bool] = []
         with self._lock:
-            if intent.client_id in self._rows:
-                return False
-            self._rows[intent.client_id] = (intent, None)
-            return True
+            for intent in intents:
+                new = intent.client_id not in self._rows
+                if new:
+                    self._rows[intent.client_id] = (intent, None)
+                won.append(new)
+        return won
 
     def get(self, client_id: str) -> OrderOutcome | None:
         with self._lock:
@@ -139,9 +156,13 @@ class InMemoryOrderLedger:
             return row[1] if row else None
 
     def complete(self, outcome: OrderOutcome, at: datetime) -> None:
+        self.complete_many([outcome], at)
+
+    def complete_many(self, outcomes: Sequence[OrderOutcome], at: datetime) -> None:
         with self._lock:
-            intent, _ = self._rows.get(outcome.client_id, (None, None))
-            self._rows[outcome.client_id] = (intent, outcome)  # type: ignore[assignment]
+            for outcome in outcomes:
+                intent, _ = self._rows.get(outcome.client_id, (None, None))
+                self._rows[outcome.client_id] = (intent, outcome)  # type: ignore[assignment]
 
     def outcomes(self) -> list[OrderOutcome]:
         with self._lock:

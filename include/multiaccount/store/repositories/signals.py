@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,8 @@ from sqlalchemy import select
 from multiaccount.domain import TradingSignal
 from multiaccount.store.models import SignalRouteRow, SignalRow
 from multiaccount.store.repositories.base import Repository, insert_ignore, upsert, when
+
+_ROUTE_FIELDS = frozenset({"account_id", "status", "reason", "client_id", "volume", "factors"})
 
 
 class SignalRepository(Repository):
@@ -28,11 +31,26 @@ class SignalRepository(Repository):
                      client_id: str | None = None, volume: float | None = None,
                      factors: dict[str, Any] | None = None, at: datetime | None = None) -> None:
         """The routing result of one signal on one account (re-routing replaces the earlier result)."""
+        self.record_routes(signal_id, [{"account_id": account_id, "status": status, "reason": reason,
+                                        "client_id": client_id, "volume": volume, "factors": factors}], at)
+
+    def record_routes(self, signal_id: str, routes: Sequence[Mapping[str, Any]],
+                      at: datetime | None = None) -> None:
+        """`record_route` for every account of a signal in one statement. A route holds `account_id` and
+        `status`, optionally `reason`, `client_id`, `volume`, `factors`; an account given twice keeps its
+        last route."""
+        at = when(at)
+        rows = []
+        for route in routes:
+            unknown = route.keys() - _ROUTE_FIELDS
+            if unknown:
+                raise TypeError(f"record_routes: unknown route fields {sorted(unknown)}, "
+                                f"expected some of {sorted(_ROUTE_FIELDS)}")
+            rows.append({"signal_id": signal_id, "account_id": route["account_id"], "status": route["status"],
+                         "reason": route.get("reason") or "", "client_id": route.get("client_id"),
+                         "volume": route.get("volume"), "factors": route.get("factors") or {}, "at": at})
         with self._session() as s:
-            upsert(s, SignalRouteRow.__table__,
-                   {"signal_id": signal_id, "account_id": account_id, "status": status, "reason": reason,
-                    "client_id": client_id, "volume": volume, "factors": factors or {}, "at": when(at)},
-                   ["signal_id", "account_id"])
+            upsert(s, SignalRouteRow.__table__, rows, ["signal_id", "account_id"])
 
     def get(self, signal_id: str) -> SignalRow | None:
         """The signal with its `routes` loaded."""
