@@ -238,7 +238,7 @@ class Runtime:
         """Idempotent by signal id: a replayed id returns what happened the first time, sends nothing.
 
         States are read once per signal (one query, `StateView`) rather than three reads per account;
-        the routes are written in one transaction after the orders are acknowledged."""
+        the routes are written in one statement after the orders are acknowledged."""
         received = self.clock.now()
         if self.store is not None and not self.store.signals.record(signal, received, source):
             routes = self.store.signals.routes(signal.id)
@@ -254,12 +254,11 @@ class Runtime:
                 report = router.route(signal, received)
             finally:
                 router.states = live_states
-        if self.store is not None:
-            with self.store.session():
-                for r in report.results:
-                    self.store.signals.record_route(signal.id, r.account_id, r.status.value, r.reason, r.client_id,
-                                                    r.volume, {k: _plain(v) for k, v in (r.factors or {}).items()},
-                                                    at=self.clock.now())
+        if self.store is not None and report.results:
+            self.store.signals.record_routes(signal.id, [
+                {"account_id": r.account_id, "status": r.status.value, "reason": r.reason, "client_id": r.client_id,
+                 "volume": r.volume, "factors": {k: _plain(v) for k, v in (r.factors or {}).items()}}
+                for r in report.results], at=self.clock.now())
         return {"signal_id": signal.id, "duplicate": False, "reason": report.reason,
                 "results": [{"account_id": r.account_id, "status": r.status.value, "reason": r.reason,
                              "client_id": r.client_id, "volume": r.volume, "latency_ms": r.latency_ms}

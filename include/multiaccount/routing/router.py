@@ -9,13 +9,13 @@ accounts (`benchmarks/bench_risk.py` "route" rows, `benchmarks/bench_realtime.py
    fleet view the 1 Hz monitor keeps (`read_fleet`, `realtime/fleetview.py`): only accounts written
    since its last read are read again, so the read is off the critical path.
 2. size and check every eligible account in memory (pure and fast; no broker call per account).
-3. reserve every client id in the ledger in ONE transaction (all or nothing: a failed reserve sends
-   nothing).
+3. reserve every client id in the ledger in ONE statement (`reserve_many`; all or nothing: a failed
+   reserve sends nothing).
 4. send everything in ONE concurrent fan-out (`pool.send_many`). The broker's own margin check is
    the one at `order_send` (MT5 answers 10019 NO_MONEY there anyway), recorded as REJECTED with its
    retcode. `order_check=True` (or a callable) adds the server's `order_check` before sending, run
    for all accounts concurrently, never one after another.
-5. complete every ledger row in ONE transaction.
+5. complete every ledger row in ONE statement (`complete_many`), after the acknowledgements.
 
 Idempotency: each order's client id is `client_order_id(signal.id, account)`. The `OrderLedger`
 reserves it before sending; a replayed or retried signal finds it reserved and opens nothing new
@@ -345,8 +345,10 @@ class SignalRouter:
         guard: an id already there (a replayed signal, a racing retry) is a DUPLICATE, never sent.
         A replayed account was sized like a new one, so its risk sits in this fan-out's pending risk:
         conservative, the others were checked as if it would trade again."""
+        if not prepared:
+            return prepared
         with self._transaction():
-            won = [self.ledger.reserve(p.intent, now) for p in prepared]
+            won = self.ledger.reserve_many([p.intent for p in prepared], now)
         kept = []
         for p, ok in zip(prepared, won):
             if ok:
@@ -380,8 +382,7 @@ class SignalRouter:
             for p in prepared]
         completed_at = self.clock.now()
         with self._transaction():
-            for _, outcome in done:
-                self.ledger.complete(outcome, completed_at)
+            self.ledger.complete_many([outcome for _, outcome in done], completed_at)
             replayed = [r for r in refused if self.ledger.get(r.client_id) is not None]
         for r in replayed:
             results[r.account_id] = self._duplicate(r.account_id, r.client_id, r.failover_for)
