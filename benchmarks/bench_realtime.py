@@ -9,8 +9,9 @@
    steady-state signals; target <= 2x a single order round trip measured in the same run. Steady
    state = as in the service, the 1 Hz monitor has read the fleet since the last write (the fleet
    view answers; accounts written since are re-read). Printed beside it: the same with a stale view
-   (the whole fleet read on the signal's path), the first signal after start, and the end of
-   `submit_signal` (routes persisted).
+   (the whole fleet read on the signal's path), the first signal after start, the end of
+   `submit_signal` (routes persisted), and the API client's view: `POST /v1/signals` through uvicorn on
+   loopback until the 202.
 Run: `.venv/bin/python benchmarks/bench_realtime.py`.
 """
 
@@ -157,6 +158,56 @@ def bench_signal(rt, accounts, signals: int = 3) -> dict:
             "stale_acked": min(r["n_acked"] for r in stale)}
 
 
+def bench_http(rt, accounts, signals: int = 3) -> dict:
+    """The same signal as an API client sends it: `POST /v1/signals` to `multiaccount serve`'s app under
+    uvicorn on loopback, over a kept-alive connection, until the 202 arrives (orders acknowledged, ledger
+    outcomes and routes persisted). Steady state as in `bench_signal`."""
+    import socket
+    import threading
+
+    import httpx
+    import uvicorn
+
+    from multiaccount.realtime.api import create_app
+    from multiaccount.risk.emergency import flatten_accounts
+
+    token = "bench-token-0123456789"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(rt, token), host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, name="bench-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    runs = []
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"},
+                          timeout=10) as client:
+            for k in range(signals + 1):
+                rt.clock.advance(timedelta(days=7))
+                flatten_accounts(rt.pool, accounts, attempts=5, backoff_seconds=0.05)
+                rt.monitor.tick()
+                single = _single_rtt(rt, accounts[0], f"http-rtt-{k}")
+                bid = rt.pool.call(accounts[0], "symbol_info", "EURUSD").bid
+                body = {"id": f"bench-http-{k}", "symbol": "EURUSD", "side": "buy", "stop": round(bid - 0.0030, 5),
+                        "strategy": "ict_patterns", "created": rt.clock.now().isoformat()}
+                t = time.perf_counter()
+                response = client.post("/v1/signals", json=body)
+                elapsed = time.perf_counter() - t
+                response.raise_for_status()
+                acked = sum(r["status"] in ("filled", "partial", "placed") for r in response.json()["results"])
+                runs.append({"single": single, "http": elapsed, "acked": acked})
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    steady = runs[1:]
+    return {"single": statistics.median(r["single"] for r in steady), "http": statistics.median(r["http"] for r in steady),
+            "acked": min(r["acked"] for r in steady), "n": len(steady)}
+
+
 def main() -> list[dict]:
     from multiaccount.brokers.simulated.scenarios import Scenario
     from multiaccount.config import load_firm
@@ -176,6 +227,7 @@ def main() -> list[dict]:
             _open(rt, accounts, 2, "mon")
             mon = bench_monitor(rt, clock)
             sig = bench_signal(rt, accounts)
+            http = bench_http(rt, accounts)
         finally:
             rt.pool.close()
     if saved_home is None:
@@ -199,6 +251,10 @@ def main() -> list[dict]:
          "value": sig["stale_signal"] * 1e3, "baseline": sig["stale_single"] * 1e3,
          "ratio": sig["stale_signal"] / sig["stale_single"], "target": "informative (monitor lagging)",
          "ok": sig["stale_acked"] > 0},
+        {"benchmark": f"HTTP POST /v1/signals -> 202 ({http['acked']} acked, outcomes and routes stored), "
+                      f"median of {http['n']} (ms)",
+         "value": http["http"] * 1e3, "baseline": http["single"] * 1e3, "ratio": http["http"] / http["single"],
+         "target": "informative (the API client's view)", "ok": http["acked"] > 0},
     ]
     console = print_rows(f"bench_realtime (order latency {LATENCY_MS:.0f} ms, 50 accounts on 50 terminals)", rows)
     cold = sig["cold"]
