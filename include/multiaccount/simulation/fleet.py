@@ -23,6 +23,7 @@ from typing import Any
 
 from multiaccount.domain import AccountState, Clock, OrderOutcome, Position
 from multiaccount.domain.ports import DomainEvent
+from multiaccount.realtime.fleetview import READ_METHODS
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +147,6 @@ class StoreRecorder:
 
 
 _INSTANT_READS = frozenset({"account_state", "positions", "symbol_info"})  # same answer all instant long
-_READ_METHODS = frozenset({"account_state", "positions", "pending_orders", "symbol_info", "deals", "is_connected",
-                           "check"})
 
 
 class InstantReadCache:
@@ -201,12 +200,12 @@ class InstantReadCache:
         if method in _INSTANT_READS and not kwargs:
             value = self._cached((method, account_id, *args), lambda: self.inner.call(account_id, method, *args))
             return list(value) if method == "positions" else value
-        if method not in _READ_METHODS:
+        if method not in READ_METHODS:
             self.invalidate()
         return self.inner.call(account_id, method, *args, **kwargs)
 
     def submit(self, account_id: str, method: str, *args: Any, **kwargs: Any) -> Any:
-        if method not in _READ_METHODS:
+        if method not in READ_METHODS:
             self.invalidate()
         return self.inner.submit(account_id, method, *args, **kwargs)
 
