@@ -89,6 +89,22 @@ def _single_rtt(rt, account: str, tag: str) -> float:
     return time.perf_counter() - t
 
 
+def _next_signal(rt, accounts, tag: str, *, monitor_read: bool = True) -> tuple[float, dict]:
+    """Set up one timed signal (untimed): a week later (same weekday and hour, a fresh daily trade
+    count), every account flat, the monitor's read (unless a stale view is wanted), the single-order
+    baseline; returns that baseline and the signal's JSON with a stop 30 pips under the live bid."""
+    from multiaccount.risk.emergency import flatten_accounts
+
+    rt.clock.advance(timedelta(days=7))
+    flatten_accounts(rt.pool, accounts, attempts=5, backoff_seconds=0.05)
+    if monitor_read:
+        rt.monitor.tick()  # the service's 1 Hz monitor has read the fleet since (steady state)
+    single = _single_rtt(rt, accounts[0], f"rtt-{tag}")
+    bid = rt.pool.call(accounts[0], "symbol_info", "EURUSD").bid
+    return single, {"id": f"bench-{tag}", "symbol": "EURUSD", "side": "buy", "stop": round(bid - 0.0030, 5),
+                    "strategy": "ict_patterns", "created": rt.clock.now().isoformat()}
+
+
 def bench_signal(rt, accounts, signals: int = 3) -> dict:
     """Signal in -> every order acknowledged, in steady state.
 
@@ -100,7 +116,6 @@ def bench_signal(rt, accounts, signals: int = 3) -> dict:
     same limits and daily trade counts; the single-order baseline is measured before each signal, on
     the same pool."""
     from multiaccount.domain import TradingSignal
-    from multiaccount.risk.emergency import flatten_accounts
 
     rt.warm_up()  # as `multiaccount serve` does at start
     acks: list[float] = []
@@ -123,14 +138,8 @@ def bench_signal(rt, accounts, signals: int = 3) -> dict:
     runs = []
     for k in range(2 * (signals + 1)):
         stale = k % 2 == 1  # odd signals: the monitor has not read since the flatten (full read)
-        rt.clock.advance(timedelta(days=7))  # same weekday and hour, a fresh daily trade count
-        flatten_accounts(rt.pool, accounts, attempts=5, backoff_seconds=0.05)
-        if not stale:
-            rt.monitor.tick()  # the service's 1 Hz monitor has read the fleet since (steady state)
-        single = _single_rtt(rt, accounts[0], f"rtt-{k}")
-        info = rt.pool.call(accounts[0], "symbol_info", "EURUSD")
-        signal = TradingSignal(id=f"bench-signal-{k}", symbol="EURUSD", side="buy", stop=round(info.bid - 0.0030, 5),
-                               strategy="ict_patterns", created=rt.clock.now())
+        single, body = _next_signal(rt, accounts, f"signal-{k}", monitor_read=not stale)
+        signal = TradingSignal.model_validate(body)
         acks.clear()
         route_time.clear()
         rt.pool.send_many, rt.router.route = timed_send, timed_route
@@ -169,7 +178,6 @@ def bench_http(rt, accounts, signals: int = 3) -> dict:
     import uvicorn
 
     from multiaccount.realtime.api import create_app
-    from multiaccount.risk.emergency import flatten_accounts
 
     token = "bench-token-0123456789"
     with socket.socket() as sock:
@@ -187,13 +195,7 @@ def bench_http(rt, accounts, signals: int = 3) -> dict:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"},
                           timeout=10) as client:
             for k in range(signals + 1):
-                rt.clock.advance(timedelta(days=7))
-                flatten_accounts(rt.pool, accounts, attempts=5, backoff_seconds=0.05)
-                rt.monitor.tick()
-                single = _single_rtt(rt, accounts[0], f"http-rtt-{k}")
-                bid = rt.pool.call(accounts[0], "symbol_info", "EURUSD").bid
-                body = {"id": f"bench-http-{k}", "symbol": "EURUSD", "side": "buy", "stop": round(bid - 0.0030, 5),
-                        "strategy": "ict_patterns", "created": rt.clock.now().isoformat()}
+                single, body = _next_signal(rt, accounts, f"http-{k}")
                 t = time.perf_counter()
                 response = client.post("/v1/signals", json=body)
                 elapsed = time.perf_counter() - t
