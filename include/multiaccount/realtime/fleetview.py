@@ -42,6 +42,11 @@ def read_fleet(pool: Any, accounts: Sequence[str] | None = None) -> FleetRead:
     reader = getattr(pool, "read", None)
     if callable(reader):
         return reader(accounts)
+    return read_separately(pool, accounts)
+
+
+def read_separately(pool: Any, accounts: Sequence[str] | None = None) -> FleetRead:
+    """`read_fleet` for a pool without a batched read: `account_states()`, then `positions()`."""
     raw_states = pool.account_states()
     states = raw_states if isinstance(raw_states, Mapping) else {s.account_id: s for s in raw_states}
     raw_pos = pool.positions()

@@ -50,6 +50,7 @@ from multiaccount.config import FirmConfig
 from multiaccount.domain import AccountState, ManualClock, Position, Scope, TradingState
 from multiaccount.lifecycle import LifecycleApplier, plan_lifecycle
 from multiaccount.procedures.calendar import END_OF_DAY_AT, STARTUP_AT, DailySchedule, TradingCalendar
+from multiaccount.realtime.fleetview import read_separately
 from multiaccount.risk.calendar import any_session_open, fx_market_open
 from multiaccount.risk.market import MarketData
 from multiaccount.simulation.fleet import InstantReadCache, PoolFleet, SimulationSink, StoreRecorder
@@ -97,15 +98,9 @@ class _ReadThrough:
         return self._positions
 
     def read(self, accounts: Any = None) -> tuple[dict[str, Any], dict[str, list[Position]]]:
-        """The monitor's fleet read (`realtime.fleetview`), through the instant cache and remembered above."""
-        states = self.inner.account_states()
-        self.positions()
-        by_account = self._positions or {}
-        if accounts is not None:
-            wanted = set(accounts)
-            states = {a: s for a, s in states.items() if a in wanted}
-            by_account = {a: ps for a, ps in by_account.items() if a in wanted}
-        return dict(states), dict(by_account)
+        """The monitor's fleet read (`realtime.fleetview`): through `positions()` above (remembered) and
+        the instant cache, not the adapter's batched read that would bypass both."""
+        return read_separately(self, accounts)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
